@@ -1,0 +1,8 @@
+"""Checks: the vocabulary case files use in ``expect``. Importing this package registers them all."""
+
+from __future__ import annotations
+
+from conformance.checks import body, errors, http  # noqa: F401  (registration)
+from conformance.checks.registry import CHECKS, CheckContext, Failure, check, run_check
+
+__all__ = ["CHECKS", "CheckContext", "Failure", "check", "run_check"]

@@ -1,0 +1,132 @@
+"""Checks on the JSON body: schema, predicates at pointers, answer text, sums and key style."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conformance import pointer as jp
+from conformance.checks.predicates import evaluate, show
+from conformance.checks.registry import CheckContext, Failure, check
+
+MAX_SCHEMA_FAILURES = 10
+
+
+@check("schema")
+def schema(ctx: CheckContext, name: str) -> list[Failure]:
+    violations = ctx.schemas.validate(name, ctx.body(), strict=ctx.strict)
+    failures = [Failure(f"{name}: {v.message}", v.pointer) for v in violations[:MAX_SCHEMA_FAILURES]]
+    if len(violations) > MAX_SCHEMA_FAILURES:
+        failures.append(Failure(f"{name}: {len(violations) - MAX_SCHEMA_FAILURES} more violations"))
+    return failures
+
+
+@check("json")
+def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    at = args["at"]
+    matches = ctx.lookup(at)
+    if "exists" in args:
+        if args["exists"] and not matches:
+            return [Failure(f"expected a value at {at}, found none", at)]
+        if not args["exists"] and matches:
+            where, value = matches[0]
+            return [Failure(f"expected nothing at {at}, found {show(value)}", where)]
+    predicates = dict(args)
+    if "equals_at" in predicates:
+        others = ctx.lookup(predicates.pop("equals_at"))
+        if not others:
+            return [Failure(f"nothing at {args['equals_at']} to compare {at} with", at)]
+        predicates["equals"] = others[0][1]
+    checks = {k: v for k, v in predicates.items() if k not in ("at", "exists")}
+    if not checks:
+        return []
+    if not matches:
+        return [Failure(f"expected a value at {at}, found none", at)]
+    failures = []
+    for where, value in matches:
+        failures.extend(Failure(f"{where or '/'}: {problem}", where) for problem in evaluate(value, checks))
+    return failures
+
+
+def answer_text(protocol: str, body: Any, index: int = 0) -> tuple[str | None, str]:
+    """The answer text of a Gemini candidate or an OpenAI choice (thought parts left out) and its pointer."""
+    if protocol == "gemini":
+        candidates = body.get("candidates") if isinstance(body, dict) else None
+        if not isinstance(candidates, list) or index >= len(candidates):
+            return None, f"/candidates/{index}"
+        parts = jp.get(candidates[index], "/content/parts", [])
+        texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
+        return "".join(texts), f"/candidates/{index}/content/parts"
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if not isinstance(choices, list):
+        return None, f"/choices/{index}"
+    chosen = next((c for c in choices if isinstance(c, dict) and c.get("index") == index), None)
+    if chosen is None and index < len(choices):
+        chosen = choices[index]
+    if not isinstance(chosen, dict):
+        return None, f"/choices/{index}"
+    content = jp.get(chosen, "/message/content")
+    if isinstance(content, list):
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return (content if isinstance(content, str) else None), f"/choices/{index}/message/content"
+
+
+@check("text")
+def text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    index = args.get("candidate", 0)
+    value, where = answer_text(ctx.protocol, ctx.body(), index)
+    noun = "candidate" if ctx.protocol == "gemini" else "choice"
+    if value is None:
+        return [Failure(f"no answer text: {noun} {index} is missing or has no text", where)]
+    predicates = {k: v for k, v in args.items() if k != "candidate"}
+    return [Failure(f"answer text of {noun} {index}: {problem}", where) for problem in evaluate(value, predicates)]
+
+
+@check("sum")
+def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    totals = ctx.lookup(args["total"])
+    if not totals:
+        return [Failure(f"expected a total at {args['total']}, found none", args["total"])]
+    total = totals[0][1]
+    parts: list[str] = []
+    addends = 0
+    for ref in args["of"]:
+        found = ctx.lookup(ref)
+        value = found[0][1] if found else 0
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return [Failure(f"{ref}: expected a number, got {show(value)}", ref)]
+        addends += value
+        parts.append(f"{ref.rsplit('/', 1)[-1]}={value}" if found else f"{ref.rsplit('/', 1)[-1]}=absent(0)")
+    if total == addends:
+        return []
+    return [Failure(f"{args['total']} is {show(total)}, expected the sum {addends} ({' + '.join(parts)})", args["total"])]
+
+
+_CAMEL = re.compile(r"^(@type|[a-z][a-zA-Z0-9]*)$")
+# Members whose keys are user data (function args, schemas, labels), not protocol field names.
+_USER_DATA_KEYS = frozenset(
+    {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema", "metadata", "labels", "properties", "partialArgs"}
+)
+
+
+@check("camel_case_keys")
+def camel_case_keys(ctx: CheckContext, _: Any) -> list[Failure]:
+    offenders: list[str] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{where}/{jp.escape(key)}"
+                if not _CAMEL.match(key):
+                    offenders.append(here)
+                if key not in _USER_DATA_KEYS:
+                    walk(item, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{where}/{i}")
+
+    walk(ctx.body(), "")
+    if not offenders:
+        return []
+    listed = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
+    return [Failure(f"expected lowerCamelCase response keys, found {listed}", offenders[0])]

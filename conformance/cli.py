@@ -1,0 +1,187 @@
+"""The ``conformance`` command: run, list, serve, validate and faults."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from conformance import __version__
+from conformance.cases import DEFAULT_CASES_DIR, REPO_ROOT, load_cases
+from conformance.errors import ConfigError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conformance", description="Conformance suite for Gemini-native and OpenAI-compatible gateways.")
+    parser.add_argument("--version", action="version", version=f"gateway-conformance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the suite against a provider (default: the embedded reference gateway)")
+    run.add_argument("--provider", default="reference", help="profile name (providers/<name>.yaml) or path")
+    run.add_argument("--base-url", help="gateway base URL, overriding the profile")
+    run.add_argument("--api-key-env", help="environment variable holding the key")
+    run.add_argument("--gemini-prefix", help="path prefix of the Gemini native API, e.g. /v1beta")
+    run.add_argument("--gemini-auth", choices=("query", "x-goog-api-key", "bearer"))
+    run.add_argument("--openai-prefix", help="path prefix of the OpenAI-compatible API, e.g. /v1")
+    run.add_argument("--openai-auth", choices=("query", "x-goog-api-key", "bearer"))
+    run.add_argument("--model", help="model id, overriding the profile's default")
+    run.add_argument("--concurrency", type=int, help="cases in flight at once")
+    run.add_argument("--timeout", type=float, help="total seconds allowed per request")
+    run.add_argument("--out", help="report directory (default: reports/<provider>)")
+    run.add_argument("--reference", action="store_true", help="serve this profile's prefixes from the embedded reference gateway")
+    run.add_argument("--fault", action="append", default=[], help="inject a fault into the embedded reference (repeatable)")
+    run.add_argument("--mode", choices=("compat", "strict"), default="compat")
+    run.add_argument("--cases", default=str(DEFAULT_CASES_DIR), help="directory of case files")
+    run.add_argument("-k", dest="keyword", help="select cases by id substring expression (pytest -k)")
+    run.add_argument("-m", dest="markers", help="select cases by marker expression: gemini, openai, must, should, <feature>")
+    run.add_argument("-q", "--quiet", action="store_true", help="less console output")
+
+    lister = commands.add_parser("list", help="print the cases")
+    lister.add_argument("--cases", default=str(DEFAULT_CASES_DIR))
+    lister.add_argument("--protocol", choices=("gemini", "openai"))
+    lister.add_argument("--feature")
+    lister.add_argument("--level", choices=("MUST", "SHOULD"))
+
+    serve = commands.add_parser("serve", help="run the reference gateway on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--profile", default="reference", help="serve this profile's prefixes")
+    serve.add_argument("--fault", action="append", default=[], help="fault to reproduce (repeatable)")
+    serve.add_argument("--api-key", default="reference-key", help="the key the gateway accepts")
+
+    validate = commands.add_parser("validate", help="check a captured response body against the suite's schemas")
+    validate.add_argument("file")
+    validate.add_argument("--schema", help="schema name, e.g. gemini/GenerateContentResponse (default: detected)")
+    validate.add_argument("--strict", action="store_true", help="no fields beyond the spec")
+
+    commands.add_parser("faults", help="list the reference gateway's faults")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "list": cmd_list, "serve": cmd_serve, "validate": cmd_validate, "faults": cmd_faults}[args.command](args)
+    except ConfigError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from conformance.providers import load_provider, with_overrides
+
+    cases_dir = Path(args.cases).resolve()
+    load_cases(cases_dir)  # a broken case file is a one-line error before anything is sent
+    overrides = {k: getattr(args, k) for k in ("base_url", "api_key_env", "gemini_prefix", "gemini_auth", "openai_prefix",
+                                               "openai_auth", "model", "concurrency", "timeout")}
+    provider = with_overrides(load_provider(args.provider), overrides)
+    out = Path(args.out) if args.out else REPO_ROOT / "reports" / provider.name
+    out.mkdir(parents=True, exist_ok=True)
+    pytest_args = [
+        str(cases_dir),
+        f"--rootdir={cases_dir.parent}",
+        "-p", "no:cacheprovider",
+        f"--cases-root={cases_dir}",
+        f"--provider={args.provider}",
+        f"--out={out}",
+        f"--junitxml={out / 'junit.xml'}",
+        "-o", "junit_suite_name=gateway-conformance",
+        "-o", "junit_family=xunit2",
+        f"--html={out / 'report.html'}",
+        "--self-contained-html",
+        f"--mode={args.mode}",
+        "-rfE",
+        "--tb=line" if args.quiet else "--tb=short",
+        "-q",
+    ]
+    for name, value in overrides.items():
+        if value is not None:
+            pytest_args.append(f"--{name.replace('_', '-')}={value}")
+    if args.reference:
+        pytest_args.append("--reference")
+    pytest_args.extend(f"--fault={name}" for name in args.fault)
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
+    if args.markers:
+        pytest_args += ["-m", args.markers]
+    code = int(pytest.main(pytest_args))
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("error: no case matched the selection", file=sys.stderr)
+        return EXIT_USAGE
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+        return EXIT_USAGE
+    return code
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cases = load_cases(Path(args.cases))
+    shown = [
+        c for c in cases
+        if (not args.protocol or c.protocol == args.protocol) and (not args.feature or c.feature == args.feature)
+        and (not args.level or c.level == args.level)
+    ]
+    width = max((len(c.id) for c in shown), default=10)
+    for case in shown:
+        print(f"{case.id:{width}}  {case.level:6}  {case.title}")
+    print(f"{len(shown)} cases")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from conformance.providers import load_provider
+    from conformance.reference.app import create_app
+    from conformance.reference.faults import FAULTS
+    from conformance.reference.server import serve_forever
+
+    provider = load_provider(args.profile)
+    for name in args.fault:
+        if name not in FAULTS:
+            raise ConfigError(f"unknown fault {name!r} (see `conformance faults`)", field="--fault")
+    app = create_app(gemini_prefix=provider.gemini.prefix, openai_prefix=provider.openai.prefix, api_key=args.api_key, faults=args.fault)
+    print(f"reference gateway on http://127.0.0.1:{args.port} (gemini {provider.gemini.prefix or '/'}, openai {provider.openai.prefix or '/'},"
+          f" faults: {', '.join(args.fault) or 'none'})", flush=True)
+    serve_forever(app, port=args.port)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from conformance.schemas import SchemaStore, detect_schema
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", source=path) from None
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"not a JSON body: {exc}", source=path) from None
+    name = args.schema or detect_schema(document)
+    if name is None:
+        raise ConfigError("cannot tell which schema applies; pass --schema", source=path)
+    store = SchemaStore.load()
+    if name not in store.names():
+        raise ConfigError(f"unknown schema {name!r}", source=path, field="--schema")
+    violations = store.validate(name, document, strict=args.strict)
+    for violation in violations:
+        print(f"{path}: {violation.pointer or '/'}: {violation.message}")
+    print(f"{path}: {name}: {'valid' if not violations else f'{len(violations)} violation(s)'}")
+    return 0 if not violations else 1
+
+
+def cmd_faults(_: argparse.Namespace) -> int:
+    from conformance.reference.faults import FAULTS
+
+    for fault in FAULTS.values():
+        print(f"{fault.name:32} {fault.bug_class or '-':4} {fault.protocol:7} {fault.feature:20} {fault.description}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

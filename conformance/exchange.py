@@ -1,0 +1,72 @@
+"""The exchange: one request as sent and what came back, the only thing checks read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from conformance.errors import Undecodable
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A request exactly as it went on the wire (secrets included; redact before reporting)."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request, its response bytes and timings, or the transport error that ended it."""
+
+    request: SentRequest
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    body_truncated: bool = False
+    chunks: tuple[tuple[int, float], ...] = ()
+    ttfb: float | None = None
+    elapsed: float = 0.0
+    error: str | None = None
+    retries: int = 0
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def media_type(self) -> str:
+        value = self.header("content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
+
+    @cached_property
+    def _decoded(self) -> tuple[bool, Any, str]:
+        try:
+            return True, json.loads(self.body.decode("utf-8")), ""
+        except UnicodeDecodeError as exc:
+            return False, None, f"body is not UTF-8 (byte {exc.start})"
+        except json.JSONDecodeError as exc:
+            snippet = self.body[:80].decode("utf-8", "replace")
+            reason = "body is empty" if not self.body.strip() else f"body is not JSON ({exc.msg} at char {exc.pos}): {snippet!r}"
+            return False, None, reason
+
+    def json(self) -> Any:
+        """The body parsed as JSON; raises ``Undecodable`` with a clear reason otherwise."""
+        ok, value, reason = self._decoded
+        if not ok:
+            if self.body_truncated:
+                reason += " (body was cut at the capture limit)"
+            raise Undecodable(reason)
+        return value
+
+    @property
+    def is_json(self) -> bool:
+        return self._decoded[0]

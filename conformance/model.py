@@ -1,0 +1,90 @@
+"""The domain model: cases, their requests, expectations and run policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Protocol = Literal["gemini", "openai"]
+Level = Literal["MUST", "SHOULD"]
+Outcome = Literal["passed", "failed", "errored", "unsupported", "skipped"]
+AuthMode = Literal["profile", "none", "invalid", "query", "x-goog-api-key", "bearer"]
+StreamMode = Literal["none", "sse", "json-array"]
+
+PROTOCOLS: tuple[Protocol, ...] = ("gemini", "openai")
+LEVELS: tuple[Level, ...] = ("MUST", "SHOULD")
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request of a case, before the provider's base URL, prefix, model and key are applied."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    raw_body: str | None = None
+    auth: AuthMode = "profile"
+    stream: StreamMode = "none"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One check of the vocabulary applied with its arguments, e.g. ``status: 200``."""
+
+    check: str
+    args: Any
+
+    def describe(self) -> str:
+        return f"{self.check}: {_compact(self.args)}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A request and what its response must satisfy."""
+
+    request: RequestSpec
+    expect: tuple[Expectation, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How non-determinism is handled: run the case ``repeat`` times, require ``require`` passes."""
+
+    repeat: int = 1
+    require: int = 1
+
+
+@dataclass(frozen=True)
+class Case:
+    """A conformance case: a stable id, its metadata, and the steps it sends and judges."""
+
+    id: str
+    protocol: Protocol
+    feature: str
+    level: Level
+    title: str
+    reference: str
+    steps: tuple[Step, ...]
+    policy: Policy
+    source: Path
+    bug_classes: tuple[str, ...] = ()
+    reference_only: bool = False
+
+    @property
+    def marker_names(self) -> tuple[str, ...]:
+        return (self.protocol, self.level.lower(), feature_marker(self.feature))
+
+
+def feature_marker(feature: str) -> str:
+    """The pytest marker name of a feature (``generation-config`` -> ``generation_config``)."""
+    return feature.replace("-", "_")
+
+
+def _compact(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, sort_keys=False, default=str)
+    return text if len(text) <= 300 else text[:297] + "..."

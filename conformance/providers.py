@@ -1,0 +1,150 @@
+"""Provider profiles (providers/<name>.yaml): where a gateway answers and how it wants to be called."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from conformance.cases import REPO_ROOT, read_yaml, validate_document
+from conformance.errors import ConfigError
+
+AuthStyle = Literal["query", "x-goog-api-key", "bearer"]
+AUTH_STYLES: tuple[AuthStyle, ...] = ("query", "x-goog-api-key", "bearer")
+PROVIDERS_DIR = REPO_ROOT / "providers"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One protocol's path prefix and auth style on a gateway."""
+
+    prefix: str
+    auth: AuthStyle
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-request limits in seconds: connecting, waiting between bytes, and the whole exchange."""
+
+    connect: float = 10.0
+    read: float = 60.0
+    total: float = 120.0
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A gateway profile after command-line overrides."""
+
+    name: str
+    gemini: Route
+    openai: Route
+    default_model: str
+    other_models: tuple[str, ...] = ()
+    base_url: str | None = None
+    embedded: bool = False
+    api_key_env: str | None = None
+    unsupported: dict[str, str] = field(default_factory=dict)
+    timeouts: Timeouts = Timeouts()
+    concurrency: int = 8
+    description: str = ""
+    source: str = ""
+
+    def route(self, protocol: str) -> Route:
+        return self.gemini if protocol == "gemini" else self.openai
+
+    def unsupported_reason(self, case_id: str) -> str | None:
+        """The declared reason when ``case_id`` (or a path prefix of it) is declared unsupported."""
+        for key, reason in self.unsupported.items():
+            if case_id == key or case_id.startswith(key + "/"):
+                return reason
+        return None
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def safe_base_url(self) -> str | None:
+        """The base URL without user info or query, safe to write into reports."""
+        if not self.base_url:
+            return None
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return f"{parts.scheme}://{host}{parts.path}"
+
+
+def provider_path(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        return candidate
+    return PROVIDERS_DIR / f"{name_or_path}.yaml"
+
+
+def available_providers() -> list[str]:
+    return sorted(p.stem for p in PROVIDERS_DIR.glob("*.yaml"))
+
+
+def load_provider(name_or_path: str) -> Provider:
+    """Read and schema-check a profile by name (providers/<name>.yaml) or path."""
+    path = provider_path(name_or_path)
+    if not path.exists():
+        known = ", ".join(available_providers())
+        raise ConfigError(f"no such provider profile (known: {known})", source=path, field="--provider")
+    raw = read_yaml(path)
+    validate_document(raw, "provider.schema.json", path)
+    return Provider(
+        name=raw["name"],
+        gemini=Route(**raw["gemini"]),
+        openai=Route(**raw["openai"]),
+        default_model=raw["models"]["default"],
+        other_models=tuple(raw["models"].get("others", ())),
+        base_url=raw.get("base_url"),
+        embedded=bool(raw.get("embedded", False)),
+        api_key_env=raw.get("api_key_env"),
+        unsupported=dict(raw.get("unsupported", {})),
+        timeouts=Timeouts(**raw.get("timeouts", {})),
+        concurrency=int(raw.get("concurrency", 8)),
+        description=raw.get("description", ""),
+        source=str(path),
+    )
+
+
+def with_overrides(provider: Provider, overrides: dict[str, Any]) -> Provider:
+    """Apply command-line values (``None`` means not given); each is checked like the profile field."""
+    changes: dict[str, Any] = {}
+    if overrides.get("base_url"):
+        url = overrides["base_url"].rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(f"not an http(s) base URL: {url!r}", field="--base-url")
+        changes["base_url"] = url
+        changes["embedded"] = False
+    if overrides.get("api_key_env"):
+        changes["api_key_env"] = overrides["api_key_env"]
+    for protocol in ("gemini", "openai"):
+        route = provider.route(protocol)
+        prefix = overrides.get(f"{protocol}_prefix")
+        auth = overrides.get(f"{protocol}_auth")
+        if prefix is not None:
+            prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        if auth is not None and auth not in AUTH_STYLES:
+            raise ConfigError(f"unknown auth style {auth!r} (one of {', '.join(AUTH_STYLES)})", field=f"--{protocol}-auth")
+        if prefix is not None or auth is not None:
+            changes[protocol] = Route(prefix=route.prefix if prefix is None else prefix, auth=auth or route.auth)
+    if overrides.get("model"):
+        changes["default_model"] = overrides["model"]
+    if overrides.get("concurrency") is not None:
+        if int(overrides["concurrency"]) < 1:
+            raise ConfigError("must be at least 1", field="--concurrency")
+        changes["concurrency"] = int(overrides["concurrency"])
+    if overrides.get("timeout") is not None:
+        total = float(overrides["timeout"])
+        if total <= 0:
+            raise ConfigError("must be positive", field="--timeout")
+        changes["timeouts"] = dataclasses.replace(
+            provider.timeouts, total=total, read=min(provider.timeouts.read, total), connect=min(provider.timeouts.connect, total)
+        )
+    return dataclasses.replace(provider, **changes)

@@ -1,0 +1,5 @@
+"""Project test configuration: fixture composition only (the suite's plugin lives in conformance.plugin)."""
+
+from __future__ import annotations
+
+pytest_plugins = ["tests.fixtures"]
