@@ -10,6 +10,7 @@ from pathlib import Path
 from conformance import __version__
 from conformance.cases import DEFAULT_CASES_DIR, REPO_ROOT, load_cases
 from conformance.errors import ConfigError
+from conformance.providers import Provider
 
 EXIT_USAGE = 2
 
@@ -81,6 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in ("base_url", "api_key_env", "gemini_prefix", "gemini_auth", "openai_prefix",
                                                "openai_auth", "model", "concurrency", "timeout")}
     provider = with_overrides(load_provider(args.provider), overrides)
+    check_target(provider, reference=args.reference, faults=args.fault)
     out = Path(args.out) if args.out else REPO_ROOT / "reports" / provider.name
     out.mkdir(parents=True, exist_ok=True)
     pytest_args = [
@@ -117,6 +119,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_USAGE
     return code
+
+
+def check_target(provider: Provider, *, reference: bool, faults: list[str]) -> None:
+    """Refuse, before anything is sent, a run that has nowhere to go or asks for an unknown fault."""
+    from conformance.reference.faults import FAULTS
+
+    embedded = provider.embedded or reference
+    if faults and not embedded:
+        raise ConfigError("faults can only be injected into the embedded reference gateway (add --reference)", field="--fault")
+    for name in faults:
+        if name not in FAULTS:
+            raise ConfigError(f"unknown fault {name!r} (see `conformance faults`)", field="--fault")
+    if not embedded and not provider.base_url:
+        raise ConfigError("no base_url in the profile; pass --base-url URL (or --reference)", source=provider.source, field="base_url")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

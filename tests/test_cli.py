@@ -1,0 +1,154 @@
+"""The command line as a user meets it: full runs, artifacts, bad input, unreachable gateways and secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from conformance.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_SCHEMA = json.loads((REPO / "schemas" / "results.schema.json").read_text())
+
+
+def conformance(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=REPO, env={**os.environ, **(env or {})},
+    )
+
+
+def test_default_run_writes_valid_reports(tmp_path):
+    done = conformance("run", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    Draft202012Validator(RESULTS_SCHEMA).validate(results)
+    assert results["summary"]["gate"] == "pass"
+    assert results["summary"]["failed"] == results["summary"]["errored"] == 0
+    assert results["run"]["embedded_reference"] is True
+    assert (tmp_path / "junit.xml").read_text().count("<testcase") == results["summary"]["total"]
+    assert "gemini/text/single-turn" in (tmp_path / "report.html").read_text()
+    assert "conformance summary" in done.stdout and "gate: PASS" in done.stdout
+
+
+def test_fault_run_fails_the_gate_with_evidence(tmp_path):
+    done = conformance("run", "--out", str(tmp_path), "--fault", "max-tokens-dropped", "-m", "generation_config")
+    assert done.returncode == 1
+    results = json.loads((tmp_path / "results.json").read_text())
+    record = next(c for c in results["cases"] if c["id"] == "gemini/generation-config/max-output-tokens")
+    assert record["outcome"] == "failed"
+    assert record["evidence"]["failures"][0]["pointer"] == "/candidates/0/finishReason"
+    exchange = record["evidence"]["exchanges"][0]
+    assert '"maxOutputTokens": 5' in exchange["request"]["body"]
+    assert exchange["response"]["status"] == 200
+    html = (tmp_path / "report.html").read_text()
+    assert "expectation (step 0): json:" in html and "finishReason" in html
+    assert results["run"]["faults"] == ["max-tokens-dropped"]
+
+
+def test_only_should_failures_keep_the_gate_green(tmp_path):
+    done = conformance("run", "--out", str(tmp_path), "--fault", "usage-misreported", "-k", "openai/chat/usage")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["summary"]["by_level"]["SHOULD"]["failed"] == 1
+    assert results["summary"]["gate"] == "pass"
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("style", ["query", "x-goog-api-key", "bearer"])
+def test_canary_key_never_reaches_an_artifact(tmp_path, style):
+    canary = "CANARY-k3y-" + style.replace("-", "") + "-9f8e7d6c5b4a"
+    done = conformance(
+        "run", "--out", str(tmp_path), "--api-key-env", "CANARY_KEY", "--gemini-auth", style, "--openai-auth", style,
+        "--fault", "errors-as-500", env={"CANARY_KEY": canary},
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    sent = [ex for c in results["cases"] if c["evidence"] for ex in c["evidence"]["exchanges"]]
+    assert any("[REDACTED]" in ex["request"]["url"] + json.dumps(ex["request"]["headers"]) for ex in sent)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert canary not in path.read_text(errors="replace"), f"key leaked into {path.name}"
+    assert canary not in done.stdout and canary not in done.stderr
+
+
+def test_unreachable_gateway_is_errored_not_a_crash(tmp_path):
+    done = conformance("run", "--provider", "google", "--base-url", "http://127.0.0.1:9", "--timeout", "3",
+                       "--out", str(tmp_path), "-k", "single-turn")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    record = next(c for c in results["cases"] if c["id"] == "gemini/text/single-turn")
+    assert record["outcome"] == "errored"
+    assert "ConnectError" in record["message"]
+    assert results["run"]["base_url"] == "http://127.0.0.1:9"
+
+
+BAD_CASE_FILES = {
+    "yaml": ("protocol: gemini\nfeature: x\n  bad: [", "not valid YAML"),
+    "field": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MAYBE, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
+              "cases[0].level"),
+    "id": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/y/a, level: MUST, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
+           "must start with 'gemini/x/'"),
+    "check": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{stauts: 200}]}\n",
+              "cases[0].expect[0]"),
+    "regex": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{json: {at: /a, matches: '(('}}]}\n",
+              "bad regular expression"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_CASE_FILES))
+def test_broken_case_file_is_one_line_and_exit_2(tmp_path, capsys, kind):
+    text, expected = BAD_CASE_FILES[kind]
+    (tmp_path / "gemini").mkdir()
+    (tmp_path / "gemini" / "x.yaml").write_text(text)
+    assert main(["run", "--cases", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "x.yaml" in err and expected in err, err
+    assert main(["list", "--cases", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--provider", "no-such-provider"], "--provider"),
+    (["--base-url", "ftp://x"], "--base-url"),
+    (["--base-url", "http://h/?key=1"], "--base-url"),
+    (["--fault", "no-such-fault"], "--fault"),
+    (["--provider", "theturbo"], "base_url"),
+    (["--concurrency", "0"], "--concurrency"),
+])
+def test_bad_run_options_are_one_line_and_exit_2(tmp_path, capsys, args, expected):
+    assert main(["run", "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err
+
+
+def test_broken_provider_profile_names_the_field(tmp_path, capsys):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: p\ngemini: {prefix: /v1beta, auth: cookie}\nopenai: {prefix: /v1, auth: bearer}\nmodels: {default: m}\n")
+    assert main(["run", "--provider", str(profile), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "p.yaml: gemini.auth:" in err and len(err.splitlines()) == 1
+
+
+def test_list_prints_every_case(capsys, all_cases):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(all_cases)} cases" in out
+    assert "gemini/generation-config/stop-sequences" in out
+
+
+def test_validate_captured_bodies(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"candidates": [{"content": {"parts": [{"text": "hi"}], "role": "model"}, "finishReason": "STOP"}]}))
+    assert main(["validate", str(good)]) == 0
+    assert "gemini/GenerateContentResponse: valid" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"candidates": [{"finishReason": "stop"}]}))
+    assert main(["validate", str(bad)]) == 1
+    assert "/candidates/0/finishReason" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "missing.json")]) == 2
