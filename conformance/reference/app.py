@@ -1,0 +1,75 @@
+"""The reference gateway application: both protocols under their prefixes, with switchable faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import gemini, openai
+from .catalogue import Catalogue
+from .faults import check_fault_names
+from .settings import ReferenceSettings, faults_of, settings_of
+
+
+def _prefix(value: str, what: str) -> str:
+    """A route prefix without its trailing slash; the root is the empty prefix."""
+    core = value.strip().strip("/")
+    if "{" in core or "}" in core:
+        raise ValueError(f"invalid {what} prefix {value!r}")
+    return "/" + core if core else ""
+
+
+def _under(path: str, prefix: str) -> bool:
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """Any path or method the gateway does not serve: a 404 in the form of the protocol it is under."""
+    settings = settings_of(request)
+    faults = faults_of(request)
+    path = request.url.path
+    in_openai = _under(path, settings.openai_prefix)
+    in_gemini = _under(path, settings.gemini_prefix)
+    if in_openai and (not in_gemini or len(settings.openai_prefix) > len(settings.gemini_prefix)):
+        return openai.render_error(openai.route_not_found(request), faults)
+    return gemini.render_error(gemini.route_not_found(request), faults)
+
+
+def create_app(
+    *,
+    gemini_prefix: str = "/v1beta",
+    openai_prefix: str = "/v1",
+    api_key: str = "reference-key",
+    faults: Iterable[str] = (),
+    models: Sequence[str] | None = None,
+) -> Starlette:
+    """A reference gateway: a Starlette app serving both protocols.
+
+    ``app.state.faults`` is a mutable set of active fault names, read on every request; unknown
+    names given here raise ValueError.
+    """
+    active = check_fault_names(faults)
+    native = _prefix(gemini_prefix, "gemini")
+    compat = _prefix(openai_prefix, "openai")
+    if native == compat:
+        raise ValueError("the gemini and openai prefixes must differ")
+    if not api_key:
+        raise ValueError("the api key must not be empty")
+    settings = ReferenceSettings(
+        api_key=api_key, catalogue=Catalogue.of(models), gemini_prefix=native, openai_prefix=compat
+    )
+    routes = [
+        Route(f"{native}/models", gemini.list_models, methods=["GET"]),
+        Route(native + "/models/{rest:path}", gemini.model_route, methods=["GET", "POST"]),
+        Route(f"{compat}/chat/completions", openai.chat_completions, methods=["POST"]),
+        Route(f"{compat}/models", openai.list_models, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app.router.redirect_slashes = False
+    app.state.reference = settings
+    app.state.faults = active
+    return app

@@ -1,0 +1,263 @@
+"""The deterministic "model" behind the reference gateway.
+
+It answers from a tiny, documented prompt vocabulary that real models also follow, so the
+same cases can run against the reference and against a real gateway:
+
+* Instructions are looked for first in the system instruction, then in the text of the last
+  user turn. Matching is case-insensitive.
+* ``Reply with exactly: <X>`` answers X: the rest of that line, with surrounding whitespace
+  trimmed (punctuation is kept).
+* ``Count from <a> to <b>`` answers ``"a, a+1, ..., b"`` (integers joined by ``", "``; counting
+  down when a > b; at most 1000 numbers).
+* If the last user turn asks ``What is the code word?``, the answer is the WORD of the most
+  recent earlier turn (user or model) containing ``The code word is <WORD>``.
+* Otherwise the answer is ``You said: <last user text>`` (text parts joined by a newline).
+
+Tokens are ``re.findall(r"\\w+|[^\\w\\s]", text)``. A prompt counts the tokens of every text
+part of every turn and of the system instruction; structured parts (function calls and
+responses, code, thoughts) count the tokens of their JSON text; each media part (inline data or
+file data) counts a flat 258 tokens of its modality.
+
+Generation: the answer is cut before the first stop sequence (finish STOP) or after its N-th
+token when ``maxOutputTokens`` is N (finish MAX_TOKENS), whichever comes first; a stop sequence
+counts only if it lies wholly within the first N tokens. Every candidate has the same text.
+The answer is kept as a list of pieces (each token with the whitespace before it), so that a
+streaming renderer can send it piece by piece.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["user", "model"]
+Modality = Literal["TEXT", "IMAGE", "AUDIO", "VIDEO", "DOCUMENT"]
+FinishReason = Literal["STOP", "MAX_TOKENS"]
+
+TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
+MEDIA_PART_TOKENS = 258
+MAX_COUNT_NUMBERS = 1000
+
+_MODALITY_ORDER: tuple[Modality, ...] = ("TEXT", "IMAGE", "AUDIO", "VIDEO", "DOCUMENT")
+_REPLY_EXACTLY = re.compile(r"reply with exactly:[ \t]*(?P<answer>[^\r\n]*)", re.IGNORECASE)
+_COUNT_FROM = re.compile(r"count from\s+(?P<a>[-+]?\d+)\s+to\s+(?P<b>[-+]?\d+)", re.IGNORECASE)
+_CODE_WORD_QUESTION = re.compile(r"what is the code word\s*\?", re.IGNORECASE)
+_CODE_WORD_STATEMENT = re.compile(r"the code word is\s+[\"'“‘]?(?P<word>[\w-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of a conversation as the engine sees it: texts, structured data and media."""
+
+    role: Role
+    texts: tuple[str, ...] = ()
+    structured: tuple[str, ...] = ()
+    media: tuple[Modality, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The turn's text parts joined by newlines."""
+        return "\n".join(self.texts)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A conversation: the optional system instruction and the turns, oldest first."""
+
+    turns: tuple[Turn, ...]
+    system: Turn | None = None
+
+    def last_user_index(self) -> int | None:
+        """The index of the last user turn, or None when there is none."""
+        for index in range(len(self.turns) - 1, -1, -1):
+            if self.turns[index].role == "user":
+                return index
+        return None
+
+    def only_last_user_turn(self) -> Prompt:
+        """The same prompt with the history dropped: only the last user turn is kept."""
+        index = self.last_user_index()
+        turns = () if index is None else (self.turns[index],)
+        return Prompt(turns=turns, system=self.system)
+
+    def without_system(self) -> Prompt:
+        """The same prompt with the system instruction dropped."""
+        return Prompt(turns=self.turns, system=None)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The generation settings that have a visible effect on the engine's answer."""
+
+    max_output_tokens: int | None = None
+    stop_sequences: tuple[str, ...] = ()
+    candidate_count: int = 1
+
+
+@dataclass(frozen=True)
+class ModalityCount:
+    """A token count for one modality."""
+
+    modality: Modality
+    tokens: int
+
+
+@dataclass(frozen=True)
+class PromptCount:
+    """The prompt's token count, broken down by modality (non-zero entries only, TEXT first)."""
+
+    details: tuple[ModalityCount, ...]
+
+    @property
+    def total(self) -> int:
+        """The prompt's total token count."""
+        return sum(entry.tokens for entry in self.details)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One candidate answer: its pieces (tokens with leading whitespace) and why it ended."""
+
+    pieces: tuple[str, ...]
+    finish_reason: FinishReason
+
+    @property
+    def text(self) -> str:
+        """The whole answer text."""
+        return "".join(self.pieces)
+
+    @property
+    def token_count(self) -> int:
+        """The number of tokens in the answer."""
+        return len(tokenize(self.text))
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The engine's result for one request: the candidates and the prompt count."""
+
+    candidates: tuple[Completion, ...]
+    prompt: PromptCount
+
+    @property
+    def candidates_token_count(self) -> int:
+        """Tokens over all candidates."""
+        return sum(candidate.token_count for candidate in self.candidates)
+
+
+def tokenize(text: str) -> list[str]:
+    """The engine's tokens of a text."""
+    return TOKEN_PATTERN.findall(text)
+
+
+def split_pieces(text: str) -> tuple[str, ...]:
+    """Split a text into pieces, one per token, each with the whitespace before it.
+
+    Trailing whitespace goes with the last piece, so the pieces always join back to the text.
+    """
+    pieces: list[str] = []
+    start = 0
+    for match in TOKEN_PATTERN.finditer(text):
+        pieces.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        if pieces:
+            pieces[-1] += text[start:]
+        else:
+            pieces.append(text[start:])
+    return tuple(pieces)
+
+
+def modality_of_mime(mime_type: str) -> Modality:
+    """The modality a media part counts as, from its MIME family."""
+    family = mime_type.split("/", 1)[0].strip().lower()
+    if family == "image":
+        return "IMAGE"
+    if family == "audio":
+        return "AUDIO"
+    if family == "video":
+        return "VIDEO"
+    return "DOCUMENT"
+
+
+def count_prompt(prompt: Prompt) -> PromptCount:
+    """Count the tokens of a prompt, by modality."""
+    totals: dict[Modality, int] = {}
+    turns = ((prompt.system,) if prompt.system is not None else ()) + prompt.turns
+    for turn in turns:
+        text_tokens = sum(len(tokenize(text)) for text in turn.texts + turn.structured)
+        if text_tokens:
+            totals["TEXT"] = totals.get("TEXT", 0) + text_tokens
+        for modality in turn.media:
+            totals[modality] = totals.get(modality, 0) + MEDIA_PART_TOKENS
+    details = tuple(
+        ModalityCount(modality, totals[modality]) for modality in _MODALITY_ORDER if totals.get(modality)
+    )
+    return PromptCount(details)
+
+
+def _instruction_answer(text: str) -> str | None:
+    reply = _REPLY_EXACTLY.search(text)
+    if reply is not None:
+        return reply.group("answer").strip()
+    count = _COUNT_FROM.search(text)
+    if count is not None:
+        first, last = int(count.group("a")), int(count.group("b"))
+        step = 1 if last >= first else -1
+        numbers = range(first, last + step, step)[:MAX_COUNT_NUMBERS]
+        return ", ".join(str(number) for number in numbers)
+    return None
+
+
+def _code_word(turns: Sequence[Turn]) -> str | None:
+    for turn in reversed(turns):
+        matches = list(_CODE_WORD_STATEMENT.finditer(turn.text))
+        if matches:
+            return matches[-1].group("word")
+    return None
+
+
+def answer(prompt: Prompt) -> str:
+    """The engine's full answer to a prompt, before any cut."""
+    if prompt.system is not None:
+        found = _instruction_answer(prompt.system.text)
+        if found is not None:
+            return found
+    index = prompt.last_user_index()
+    last_text = "" if index is None else prompt.turns[index].text
+    found = _instruction_answer(last_text)
+    if found is not None:
+        return found
+    if index is not None and _CODE_WORD_QUESTION.search(last_text):
+        word = _code_word(prompt.turns[:index])
+        if word is not None:
+            return word
+    return f"You said: {last_text}"
+
+
+def complete(text: str, sampling: Sampling) -> Completion:
+    """Apply the stop sequences and the token limit to an answer."""
+    stop_at: int | None = None
+    stop_end = 0
+    for sequence in sampling.stop_sequences:
+        if not sequence:
+            continue
+        position = text.find(sequence)
+        if position >= 0 and (stop_at is None or position < stop_at):
+            stop_at, stop_end = position, position + len(sequence)
+    limit = sampling.max_output_tokens if (sampling.max_output_tokens or 0) >= 1 else None
+    spans = [match.end() for match in TOKEN_PATTERN.finditer(text)]
+    if limit is not None and len(spans) > limit and (stop_at is None or stop_end > spans[limit - 1]):
+        return Completion(split_pieces(text[: spans[limit - 1]]), "MAX_TOKENS")
+    if stop_at is not None:
+        return Completion(split_pieces(text[:stop_at]), "STOP")
+    return Completion(split_pieces(text), "STOP")
+
+
+def generate(prompt: Prompt, sampling: Sampling) -> Generation:
+    """Answer a prompt: the candidates and the prompt's token count."""
+    completion = complete(answer(prompt), sampling)
+    count = max(1, sampling.candidate_count)
+    return Generation(candidates=(completion,) * count, prompt=count_prompt(prompt))

@@ -1,0 +1,48 @@
+"""Wire formatting of JSON bodies: Google's pretty-printed style and OpenAI's compact style."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+GEMINI_CONTENT_TYPE = "application/json; charset=UTF-8"
+OPENAI_CONTENT_TYPE = "application/json"
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def camel_to_snake(name: str) -> str:
+    """``maxOutputTokens`` -> ``max_output_tokens``."""
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
+
+
+def snake_keys(value: Any) -> Any:
+    """A JSON value with every object key turned to snake_case (the snake-case-output fault)."""
+    if isinstance(value, dict):
+        return {camel_to_snake(key): snake_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(item) for item in value]
+    return value
+
+
+def gemini_bytes(body: Any) -> bytes:
+    """Google's layout: 2-space indent, ``": "`` after keys, UTF-8, a trailing newline."""
+    return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def openai_bytes(body: Any) -> bytes:
+    """Compact JSON."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def gemini_response(body: Any, status: int = 200) -> Response:
+    """A native JSON response."""
+    return Response(gemini_bytes(body), status_code=status, media_type=GEMINI_CONTENT_TYPE)
+
+
+def openai_response(body: Any, status: int = 200) -> Response:
+    """An OpenAI-compatible JSON response."""
+    return Response(openai_bytes(body), status_code=status, media_type=OPENAI_CONTENT_TYPE)
