@@ -1000,7 +1000,7 @@ def test_server_starts_fast_and_stops_clean(caplog: pytest.LogCaptureFixture) ->
 
 
 def test_fault_registry() -> None:
-    assert len(FAULTS) == 19
+    assert len(FAULTS) == 20
     for name, fault in FAULTS.items():
         assert isinstance(fault, Fault) and fault.name == name
         assert fault.protocol in ("gemini", "openai") and fault.protocol in fault.affects
@@ -1233,6 +1233,7 @@ PROBES: dict[str, Probe] = {
     "native-auth-missing": lambda c: _native_obs(gen(c, SIMPLE, auth=None)),
     "native-count-tokens": lambda c: native(c, "countTokens", SIMPLE).json(),
     "native-models": lambda c: c.get(f"{NATIVE}/models", params={"key": KEY}).json(),
+    "native-content-type": lambda c: gen(c, SIMPLE).headers["content-type"],
     "openai-system": lambda c: _chat_obs(
         c, chat_body(msg("system", "Reply with exactly: S"), msg("user", "hi"))
     ),
@@ -1262,6 +1263,7 @@ PROBES: dict[str, Probe] = {
 
 _OPENAI_TEXTS = {"openai-system", "openai-stop", "openai-max", "openai-history"}
 EXPECTED_CHANGES: dict[str, set[str]] = {
+    "json-served-as-text": {"native-content-type"},
     "system-instruction-dropped": {"native-system", "openai-system"},
     "snake-case-ignored": {"native-snake"},
     "stop-sequences-dropped": {"native-stop", "openai-stop"},

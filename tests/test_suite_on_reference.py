@@ -38,6 +38,7 @@ CAUGHT_BY: dict[str, set[str]] = {
     "history-dropped": {"gemini/text/multi-turn", "openai/chat/multi-turn"},
     "response-ids-dropped": {"gemini/text/model-version-and-response-id", "openai/chat/response-identity"},
     "openai-message-missing": {"openai/chat/basic"},
+    "json-served-as-text": {"gemini/text/single-turn", "gemini/models/list", "gemini/count-tokens/contents"},
 }
 
 BROKEN = ("failed", "errored")

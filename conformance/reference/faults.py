@@ -38,6 +38,16 @@ _BOTH: tuple[Protocol, ...] = ("gemini", "openai")
 
 _ALL: tuple[Fault, ...] = (
     Fault(
+        name="json-served-as-text",
+        bug_class=None,
+        protocol="gemini",
+        feature="content-type",
+        description=(
+            "Native success bodies are JSON but labelled Content-Type: text/plain (no bug class listed;"
+            " strict clients refuse to parse them)."
+        ),
+    ),
+    Fault(
         name="system-instruction-dropped",
         bug_class="F26",
         protocol="gemini",

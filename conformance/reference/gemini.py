@@ -111,7 +111,10 @@ def serving_model(request: Request, model_id: str, method: str, faults: Set[str]
 
 def success(body: dict[str, Any], faults: Set[str]) -> Response:
     """A native 200, with keys snake_cased under the snake-case-output fault."""
-    return gemini_response(snake_keys(body) if "snake-case-output" in faults else body)
+    response = gemini_response(snake_keys(body) if "snake-case-output" in faults else body)
+    if "json-served-as-text" in faults:
+        response.headers["content-type"] = "text/plain; charset=utf-8"
+    return response
 
 
 # -- rendering -----------------------------------------------------------------------------------
