@@ -19,7 +19,8 @@ class Fault:
     """One switchable fault of the reference gateway.
 
     ``protocol`` is the protocol the bug class belongs to; ``affects`` lists every route the
-    fault changes (some faults act on both protocols, as the real bugs do).
+    fault changes (some faults act on both protocols, as the real bugs do); ``caught_by`` names the
+    cases meant to catch it (the project's tests prove each one fails with the fault on).
     """
 
     name: str
@@ -28,6 +29,7 @@ class Fault:
     feature: str
     description: str
     affects: tuple[Protocol, ...] = field(default=())
+    caught_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.affects:
@@ -46,6 +48,7 @@ _ALL: tuple[Fault, ...] = (
             "Native success bodies are JSON but labelled Content-Type: text/plain (no bug class listed;"
             " strict clients refuse to parse them)."
         ),
+        caught_by=("gemini/count-tokens/contents", "gemini/models/list", "gemini/text/single-turn",),
     ),
     Fault(
         name="system-instruction-dropped",
@@ -57,6 +60,7 @@ _ALL: tuple[Fault, ...] = (
             " developer messages are dropped on the OpenAI route."
         ),
         affects=_BOTH,
+        caught_by=("gemini/system-instruction/camel-case", "gemini/system-instruction/snake-case", "openai/chat/system-message",),
     ),
     Fault(
         name="snake-case-ignored",
@@ -67,6 +71,7 @@ _ALL: tuple[Fault, ...] = (
             "Only camelCase request fields are parsed on the native route; snake_case keys are"
             " silently dropped (not rejected)."
         ),
+        caught_by=("gemini/request-casing/mixed", "gemini/request-casing/snake-case-candidate-count", "gemini/request-casing/snake-case-max-output-tokens", "gemini/request-casing/snake-case-stop-sequences", "gemini/system-instruction/snake-case",),
     ),
     Fault(
         name="stop-sequences-dropped",
@@ -75,6 +80,7 @@ _ALL: tuple[Fault, ...] = (
         feature="stop-sequences",
         description=("generationConfig.stopSequences (native) and stop (OpenAI) are ignored."),
         affects=_BOTH,
+        caught_by=("gemini/generation-config/stop-sequences", "openai/sampling/stop",),
     ),
     Fault(
         name="max-tokens-dropped",
@@ -86,6 +92,7 @@ _ALL: tuple[Fault, ...] = (
             " (OpenAI) are not applied."
         ),
         affects=_BOTH,
+        caught_by=("gemini/generation-config/max-output-tokens", "openai/sampling/max-tokens",),
     ),
     Fault(
         name="finish-reason-always-stop",
@@ -96,6 +103,7 @@ _ALL: tuple[Fault, ...] = (
             'Truncation is applied but the finish reason is reported as STOP (native) and "stop" (OpenAI).'
         ),
         affects=_BOTH,
+        caught_by=("gemini/generation-config/max-output-tokens", "openai/sampling/max-tokens",),
     ),
     Fault(
         name="candidate-count-ignored",
@@ -107,6 +115,7 @@ _ALL: tuple[Fault, ...] = (
             " n asks for."
         ),
         affects=_BOTH,
+        caught_by=("gemini/generation-config/candidate-count", "openai/sampling/n",),
     ),
     Fault(
         name="usage-misreported",
@@ -118,6 +127,7 @@ _ALL: tuple[Fault, ...] = (
             " = prompt_tokens (OpenAI)."
         ),
         affects=_BOTH,
+        caught_by=("gemini/usage/total-is-sum", "openai/chat/usage-total-is-sum",),
     ),
     Fault(
         name="usage-renamed",
@@ -125,6 +135,7 @@ _ALL: tuple[Fault, ...] = (
         protocol="gemini",
         feature="usage",
         description=("usageMetadata is returned as cpaUsageMetadata on the native route."),
+        caught_by=("gemini/usage/present", "gemini/usage/total-is-sum",),
     ),
     Fault(
         name="snake-case-output",
@@ -135,6 +146,7 @@ _ALL: tuple[Fault, ...] = (
             "Native response keys are emitted in snake_case (usage_metadata, finish_reason,"
             " model_version, ...)."
         ),
+        caught_by=("gemini/text/camel-case-keys",),
     ),
     Fault(
         name="errors-as-500",
@@ -146,6 +158,7 @@ _ALL: tuple[Fault, ...] = (
             " INTERNAL; OpenAI body unchanged)."
         ),
         affects=_BOTH,
+        caught_by=("gemini/errors/missing-contents", "gemini/errors/unknown-model", "openai/errors/missing-messages",),
     ),
     Fault(
         name="errors-openai-envelope",
@@ -156,6 +169,7 @@ _ALL: tuple[Fault, ...] = (
             "Native errors are returned in the OpenAI form {error: {message, type, param, code}}"
             " with the right HTTP status."
         ),
+        caught_by=("gemini/errors/bad-key", "gemini/errors/missing-contents", "gemini/errors/missing-key",),
     ),
     Fault(
         name="invalid-argument-unchecked",
@@ -167,6 +181,7 @@ _ALL: tuple[Fault, ...] = (
             " roles and unknown fields are accepted with 200 instead of 400 on both routes."
         ),
         affects=_BOTH,
+        caught_by=("gemini/errors/bad-role", "gemini/generation-config/response-modalities-bad-enum", "gemini/generation-config/temperature-out-of-range", "openai/sampling/temperature-out-of-range",),
     ),
     Fault(
         name="unknown-model-fallback",
@@ -175,6 +190,7 @@ _ALL: tuple[Fault, ...] = (
         feature="model-routing",
         description=("An unknown model is silently served by the default model with 200 on both routes."),
         affects=_BOTH,
+        caught_by=("gemini/count-tokens/unknown-model", "gemini/errors/unknown-model", "openai/errors/unknown-model",),
     ),
     Fault(
         name="x-goog-api-key-rejected",
@@ -186,6 +202,7 @@ _ALL: tuple[Fault, ...] = (
             " as having no key (native: 401 UNAUTHENTICATED; OpenAI: 401 invalid_api_key)."
         ),
         affects=_BOTH,
+        caught_by=("gemini/auth/x-goog-api-key",),
     ),
     Fault(
         name="count-tokens-zero",
@@ -193,6 +210,7 @@ _ALL: tuple[Fault, ...] = (
         protocol="gemini",
         feature="count-tokens",
         description=('countTokens answers {"totalTokens": 0}.'),
+        caught_by=("gemini/count-tokens/contents", "gemini/count-tokens/generate-content-request",),
     ),
     Fault(
         name="models-openai-shape",
@@ -200,6 +218,7 @@ _ALL: tuple[Fault, ...] = (
         protocol="gemini",
         feature="models-list",
         description=("The native GET models returns the OpenAI list shape {object: list, data: [...]}."),
+        caught_by=("gemini/models/list",),
     ),
     Fault(
         name="history-dropped",
@@ -211,6 +230,7 @@ _ALL: tuple[Fault, ...] = (
             " listed); the system instruction is kept."
         ),
         affects=_BOTH,
+        caught_by=("gemini/text/multi-turn", "openai/chat/multi-turn",),
     ),
     Fault(
         name="response-ids-dropped",
@@ -222,6 +242,7 @@ _ALL: tuple[Fault, ...] = (
             " omitted (F45 for OpenAI; no class listed for the native side)."
         ),
         affects=_BOTH,
+        caught_by=("gemini/text/model-version-and-response-id", "openai/chat/response-identity",),
     ),
     Fault(
         name="openai-message-missing",
@@ -229,6 +250,7 @@ _ALL: tuple[Fault, ...] = (
         protocol="openai",
         feature="openai-response-shape",
         description=("choices[].message is omitted from OpenAI chat completions."),
+        caught_by=("openai/chat/basic",),
     ),
 )
 
