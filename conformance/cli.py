@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", default="reference", help="serve this profile's prefixes")
     serve.add_argument("--fault", action="append", default=[], help="fault to reproduce (repeatable)")
     serve.add_argument("--api-key", default="reference-key", help="the key the gateway accepts")
+    serve.add_argument("--stream-delay", type=float, default=0.02, help="seconds between streamed events (default 0.02)")
 
     validate = commands.add_parser("validate", help="check a captured response body against the suite's schemas")
     validate.add_argument("file")
@@ -159,7 +160,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for name in args.fault:
         if name not in FAULTS:
             raise ConfigError(f"unknown fault {name!r} (see `conformance faults`)", field="--fault")
-    app = create_app(gemini_prefix=provider.gemini.prefix, openai_prefix=provider.openai.prefix, api_key=args.api_key, faults=args.fault)
+    if not 0 <= args.stream_delay <= 10:
+        raise ConfigError("must be between 0 and 10 seconds", field="--stream-delay")
+    app = create_app(gemini_prefix=provider.gemini.prefix, openai_prefix=provider.openai.prefix, api_key=args.api_key, faults=args.fault,
+                     stream_delay=args.stream_delay)
     print(f"reference gateway on http://127.0.0.1:{args.port} (gemini {provider.gemini.prefix or '/'}, openai {provider.openai.prefix or '/'},"
           f" faults: {', '.join(args.fault) or 'none'})", flush=True)
     serve_forever(app, port=args.port)

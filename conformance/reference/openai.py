@@ -30,6 +30,7 @@ from .errors import (
 )
 from .ids import derive_id
 from .settings import faults_of, settings_of
+from .streaming import SSE_CONTENT_TYPE, empty_200, openai_stream
 from .wire import openai_response
 
 ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant")
@@ -51,6 +52,8 @@ class ChatRequest:
     prompt: Prompt
     sampling: Sampling
     fingerprint: str
+    stream: bool = False
+    include_usage: bool = False
 
 
 def render_error(error: OpenAIError, faults: Set[str]) -> Response:
@@ -303,14 +306,33 @@ def read_chat_request(body: Any, strict: bool) -> ChatRequest:
         stop_sequences=_stop(body, strict),
         candidate_count=max(1, n or 1),
     )
-    if body.get("stream") is True:
+    stream, include_usage = _stream(body, strict)
+    fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    return ChatRequest(
+        model=model, prompt=prompt, sampling=sampling, fingerprint=fingerprint, stream=stream, include_usage=include_usage
+    )
+
+
+def _stream(body: Mapping[str, Any], strict: bool) -> tuple[bool, bool]:
+    """``stream`` and ``stream_options.include_usage``, checked."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _invalid_type("stream", "a boolean", stream)
+    options = body.get("stream_options")
+    if options is None:
+        return bool(stream), False
+    if not isinstance(options, dict):
+        raise _invalid_type("stream_options", "an object", options)
+    if strict and not stream:
         raise ProtocolError(
-            OpenAIError(
-                501, "Streaming is not implemented by the reference gateway yet.", "server_error", "stream"
+            openai_invalid(
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", None
             )
         )
-    fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
-    return ChatRequest(model=model, prompt=prompt, sampling=sampling, fingerprint=fingerprint)
+    include_usage = options.get("include_usage")
+    if include_usage is not None and not isinstance(include_usage, bool):
+        raise _invalid_type("stream_options.include_usage", "a boolean", include_usage)
+    return bool(stream), bool(include_usage)
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -331,7 +353,7 @@ def render_choice(completion: Completion, index: int, faults: Set[str]) -> dict[
 
 @openai_endpoint
 async def chat_completions(request: Request, faults: frozenset[str]) -> Response:
-    """``POST {p}/chat/completions`` (non-streaming)."""
+    """``POST {p}/chat/completions``, streamed as chat.completion.chunk events when ``stream`` is true."""
     require_key(request, faults)
     raw = await request.body()
     try:
@@ -346,14 +368,19 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
                 None,
             )
         ) from None
-    chat = read_chat_request(body, strict="invalid-argument-unchecked" not in faults)
-    catalogue = settings_of(request).catalogue
-    model_id = chat.model.removeprefix("models/")
-    info = catalogue.get(model_id)
-    if info is None:
-        if "unknown-model-fallback" not in faults:
-            raise ProtocolError(openai_model_not_found(chat.model))
-        info = catalogue.default
+    try:
+        chat = read_chat_request(body, strict="invalid-argument-unchecked" not in faults)
+        catalogue = settings_of(request).catalogue
+        model_id = chat.model.removeprefix("models/")
+        info = catalogue.get(model_id)
+        if info is None:
+            if "unknown-model-fallback" not in faults:
+                raise ProtocolError(openai_model_not_found(chat.model))
+            info = catalogue.default
+    except ProtocolError:
+        if "stream-error-as-200" in faults and isinstance(body, dict) and body.get("stream") is True:
+            return empty_200(SSE_CONTENT_TYPE)
+        raise
     prompt, sampling = degrade_input(chat.prompt, chat.sampling, faults)
     generation = generate(prompt, sampling)
     prompt_tokens = generation.prompt.total
@@ -372,6 +399,8 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens if "usage-misreported" in faults else prompt_tokens + completion_tokens,
     }
+    if chat.stream:
+        return openai_stream(result, chat.include_usage, request, faults)
     return openai_response(result)
 
 
