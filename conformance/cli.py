@@ -181,7 +181,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"not a JSON body: {exc}", source=path) from None
+        document = exc
+    stream = _stream_kind(path, data, document)
+    if stream is not None:
+        return _validate_stream(path, data, stream, args)
+    if isinstance(document, Exception):
+        raise ConfigError(f"not a JSON body or a stream: {document}", source=path) from None
     name = args.schema or detect_schema(document)
     if name is None:
         raise ConfigError("cannot tell which schema applies; pass --schema", source=path)
@@ -193,6 +198,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{path}: {violation.pointer or '/'}: {violation.message}")
     print(f"{path}: {name}: {'valid' if not violations else f'{len(violations)} violation(s)'}")
     return 0 if not violations else 1
+
+
+def _stream_kind(path: Path, data: bytes, document: object) -> str | None:
+    """A captured stream by extension (.sse, .jsonarray) or by content: a JSON array, or SSE lines."""
+    from conformance.streamview import sniff_bytes
+
+    by_suffix = {".sse": "sse", ".jsonarray": "json-array"}.get(path.suffix.lower())
+    if by_suffix:
+        return by_suffix
+    if isinstance(document, list):
+        return "json-array"
+    return sniff_bytes(data) if isinstance(document, Exception) else None
+
+
+def _validate_stream(path: Path, data: bytes, kind: str, args: argparse.Namespace) -> int:
+    from conformance.schemas import SchemaStore
+    from conformance.streamvalidate import validate_stream
+
+    store = SchemaStore.load()
+    if args.schema and args.schema not in store.names():
+        raise ConfigError(f"unknown schema {args.schema!r}", source=path, field="--schema")
+    report = validate_stream(data, kind, store, schema=args.schema, strict=args.strict)  # type: ignore[arg-type]
+    for note in report.notes:
+        print(f"{path}: note: {note}")
+    for problem in report.problems:
+        print(f"{path}: {problem}")
+    print(f"{path}: {report.summary}")
+    return 0 if not report.problems else 1
 
 
 def cmd_faults(_: argparse.Namespace) -> int:
