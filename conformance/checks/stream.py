@@ -54,11 +54,15 @@ _SSE_ALWAYS = frozenset(
     }
 )
 # Google's SDKs read `data: <json>` lines only: anything else on a native stream breaks them.
-_SSE_GEMINI = frozenset({"comment-line", "retry-field", "unknown-field", "undispatched-block", "done-sentinel"})
+_SSE_GEMINI = frozenset(
+    {"comment-line", "retry-field", "unknown-field", "undispatched-block", "done-sentinel"}
+)
 # Harmless to WHATWG clients, but not the framing the protocol's own server sends.
 _SSE_STRICT = frozenset({"payload-whitespace", "no-space-after-colon", "extra-blank-line"})
-_LINE_ENDING_CODES = {"crlf": ("lf-line-endings", "cr-line-endings", "mixed-line-endings"),
-                      "lf": ("cr-line-endings", "mixed-line-endings")}
+_LINE_ENDING_CODES = {
+    "crlf": ("lf-line-endings", "cr-line-endings", "mixed-line-endings"),
+    "lf": ("cr-line-endings", "mixed-line-endings"),
+}
 # JSON-array findings that a strict reader still takes.
 _ARRAY_TOLERATED = frozenset({"leading-whitespace"})
 
@@ -111,7 +115,9 @@ def capped(failures: list[Failure]) -> list[Failure]:
     """At most ``MAX_FAILURES`` failures, the rest counted in one more."""
     if len(failures) <= MAX_FAILURES:
         return failures
-    return failures[:MAX_FAILURES] + [Failure(f"{len(failures) - MAX_FAILURES} more problem(s) of the same stream")]
+    return failures[:MAX_FAILURES] + [
+        Failure(f"{len(failures) - MAX_FAILURES} more problem(s) of the same stream")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,11 +149,12 @@ def sse_problems(
         failing |= set(_LINE_ENDING_CODES[required])
     problems = [_finding_text(f, raw, view.items) for f in stream.findings if f.code in failing]
     if required == "lf" and stream.line_ending == "crlf":
-        problems.append(f"lines end with CRLF, expected LF only; raw: {repr(raw[:80].decode('utf-8', 'replace'))}")
-    if dialect == "openai" and stream.events:
-        if not any(event.is_done for event in stream.events):
-            last = view.items[-1]
-            problems.append(f"no `data: [DONE]` event: the stream ended after {view.where(last)}; raw: {last.quote()}")
+        problems.append(
+            f"lines end with CRLF, expected LF only; raw: {repr(raw[:80].decode('utf-8', 'replace'))}"
+        )
+    if dialect == "openai" and stream.events and not any(event.is_done for event in stream.events):
+        last = view.items[-1]
+        problems.append(f"no `data: [DONE]` event: the stream ended after {view.where(last)}; raw: {last.quote()}")
     return problems
 
 
@@ -163,7 +170,13 @@ def _media_type(exchange: Exchange, expected: str) -> list[Failure]:
     if exchange.media_type == expected:
         return []
     raw = exchange.header("content-type")
-    return [Failure(f"expected Content-Type {expected}, got {raw!r}" if raw else f"expected Content-Type {expected}, got none")]
+    return [
+        Failure(
+            f"expected Content-Type {expected}, got {raw!r}"
+            if raw
+            else f"expected Content-Type {expected}, got none"
+        )
+    ]
 
 
 @check("sse_framing")
@@ -172,7 +185,9 @@ def sse_framing(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     dialect: SseDialect = args.get("protocol", ctx.protocol)
     failures = _media_type(ctx.exchange, SSE_MEDIA_TYPE)
     view = stream_of(ctx, "sse")
-    problems = sse_problems(view, ctx.exchange.body, dialect, strict=ctx.strict, line_ending=args.get("line_ending"))
+    problems = sse_problems(
+        view, ctx.exchange.body, dialect, strict=ctx.strict, line_ending=args.get("line_ending")
+    )
     return capped(failures + [Failure(problem) for problem in problems])
 
 
@@ -181,7 +196,10 @@ def json_array_stream(ctx: CheckContext, _: Any) -> list[Failure]:
     """Content-Type application/json and a JSON array (`[`, object elements, `]`), as Google streams it."""
     failures = _media_type(ctx.exchange, JSON_MEDIA_TYPE)
     view = stream_of(ctx, "json-array")
-    return capped(failures + [Failure(problem) for problem in array_problems(view, ctx.exchange.body, strict=ctx.strict)])
+    return capped(
+        failures
+        + [Failure(problem) for problem in array_problems(view, ctx.exchange.body, strict=ctx.strict)]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +254,12 @@ def same_across_events(ctx: CheckContext, pointers: str | list[str]) -> list[Fai
                 first = (item, value)
             elif value != first[1]:
                 failures.append(
-                    at_item(view, item, f"{at} is {show(value)}, but {view.where(first[0])} had {show(first[1])}", at)
+                    at_item(
+                        view,
+                        item,
+                        f"{at} is {show(value)}, but {view.where(first[0])} had {show(first[1])}",
+                        at,
+                    )
                 )
                 break
     return failures
@@ -256,7 +279,11 @@ def delta_texts(protocol: str, items: tuple[StreamItem, ...], index: int) -> lis
                 if not isinstance(candidate, dict) or candidate.get("index", position) != index:
                     continue
                 parts = jp.get(candidate, "/content/parts", [])
-                texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
+                texts = [
+                    p["text"]
+                    for p in parts
+                    if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")
+                ]
                 if texts:
                     out.append((item, "".join(texts)))
         else:
@@ -297,8 +324,12 @@ def stream_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         if pairs and all(b.startswith(a) and len(b) > len(a) for (_, a), (_, b) in pairs):
             (first, a), (second, b) = pairs[0]
             failures.append(
-                at_item(view, second, f"the text is cumulative, not a delta: it repeats the text of {view.where(first)} "
-                        f"({show(a)}) and extends it to {show(b)}")
+                at_item(
+                    view,
+                    second,
+                    f"the text is cumulative, not a delta: it repeats the text of {view.where(first)} "
+                    f"({show(a)}) and extends it to {show(b)}",
+                )
             )
     whole = "".join(text for _, text in pieces)
     if "equals_text_of" in args:
@@ -307,9 +338,15 @@ def stream_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         if other is None:
             failures.append(Failure(f"step {step} has no answer text for {noun} {index} to compare with"))
         elif whole != other:
-            failures.append(Failure(f"the concatenated text of {noun} {index} is {show(whole)}, "
-                                    f"but the answer of step {step} is {show(other)}"))
-    failures.extend(Failure(f"concatenated text of {noun} {index}: {problem}") for problem in evaluate(whole, args))
+            failures.append(
+                Failure(
+                    f"the concatenated text of {noun} {index} is {show(whole)}, "
+                    f"but the answer of step {step} is {show(other)}"
+                )
+            )
+    failures.extend(
+        Failure(f"concatenated text of {noun} {index}: {problem}") for problem in evaluate(whole, args)
+    )
     return failures
 
 
@@ -328,8 +365,12 @@ def incremental(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     share = args.get("max_first_share", 0.8)
     if last <= 0 or first / last > share:
         ratio = first / last if last > 0 else 1.0
-        return [Failure(f"not delivered incrementally: the first event arrived at {first * 1000:.0f} ms, the last at "
-                        f"{last * 1000:.0f} ms ({ratio:.0%} of the way, more than {share:.0%}); {timings.describe()}")]
+        return [
+            Failure(
+                f"not delivered incrementally: the first event arrived at {first * 1000:.0f} ms, the last at "
+                f"{last * 1000:.0f} ms ({ratio:.0%} of the way, more than {share:.0%}); {timings.describe()}"
+            )
+        ]
     return []
 
 
@@ -348,7 +389,9 @@ def openai_chunks(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         for position, choice in enumerate(choices):
             index = choice.get("index") if isinstance(choice, dict) else None
             if not isinstance(index, int) or isinstance(index, bool):
-                failures.append(at_item(view, item, f"choice {position} has no integer index", f"/choices/{position}"))
+                failures.append(
+                    at_item(view, item, f"choice {position} has no integer index", f"/choices/{position}")
+                )
                 continue
             per_choice.setdefault(index, []).append((item, choice))
     if "choices" in args:
@@ -361,42 +404,102 @@ def openai_chunks(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         first_item, first_choice = entries[0]
         role = jp.get(first_choice, "/delta/role")
         if role != "assistant":
-            failures.append(at_item(view, first_item, f"the first delta of choice {index} has role {show(role)}, expected \"assistant\""))
+            failures.append(
+                at_item(
+                    view,
+                    first_item,
+                    f'the first delta of choice {index} has role {show(role)}, expected "assistant"',
+                )
+            )
         finishing = [(item, choice) for item, choice in entries if choice.get("finish_reason") is not None]
         last_item = entries[-1][0]
         if not finishing:
-            failures.append(at_item(view, last_item, f"no chunk carries a finish_reason for choice {index} (its last chunk is here)"))
+            failures.append(
+                at_item(
+                    view,
+                    last_item,
+                    f"no chunk carries a finish_reason for choice {index} (its last chunk is here)",
+                )
+            )
         elif len(finishing) > 1:
             where = ", ".join(view.where(item) for item, _ in finishing)
-            failures.append(at_item(view, finishing[1][0], f"choice {index} has a finish_reason on {len(finishing)} chunks ({where}), expected one"))
+            failures.append(
+                at_item(
+                    view,
+                    finishing[1][0],
+                    f"choice {index} has a finish_reason on {len(finishing)} chunks ({where}), expected one",
+                )
+            )
         elif finishing[0][0] is not last_item:
-            failures.append(at_item(view, last_item, f"choice {index} continues after its finish_reason on {view.where(finishing[0][0])}"))
+            failures.append(
+                at_item(
+                    view,
+                    last_item,
+                    f"choice {index} continues after its finish_reason on {view.where(finishing[0][0])}",
+                )
+            )
     if args.get("usage"):
         failures.extend(_usage_chunk(view, items))
     return capped(failures)
 
 
 def _usage_chunk(view: StreamView, items: tuple[StreamItem, ...]) -> list[Failure]:
-    with_usage = [item for item in items if isinstance(item.value, dict) and item.value.get("usage") is not None]
+    with_usage = [
+        item for item in items if isinstance(item.value, dict) and item.value.get("usage") is not None
+    ]
     if not with_usage:
-        return [at_item(view, items[-1], "no chunk carries usage (stream_options.include_usage asks for a final usage chunk); the last chunk is here")]
+        return [
+            at_item(
+                view,
+                items[-1],
+                "no chunk carries usage (stream_options.include_usage asks for a final usage chunk); the last chunk is here",
+            )
+        ]
     if len(with_usage) > 1:
         where = ", ".join(view.where(item) for item in with_usage[:5])
-        return [at_item(view, with_usage[0], f"usage is on {len(with_usage)} chunks ({where}), expected only on the final usage chunk", "/usage")]
+        return [
+            at_item(
+                view,
+                with_usage[0],
+                f"usage is on {len(with_usage)} chunks ({where}), expected only on the final usage chunk",
+                "/usage",
+            )
+        ]
     (chunk,) = with_usage
     assert isinstance(chunk.value, dict)
     failures: list[Failure] = []
     if chunk is not items[-1]:
-        failures.append(at_item(view, chunk, f"the usage chunk is not the last chunk before [DONE] ({view.where(items[-1])} follows)", "/usage"))
+        failures.append(
+            at_item(
+                view,
+                chunk,
+                f"the usage chunk is not the last chunk before [DONE] ({view.where(items[-1])} follows)",
+                "/usage",
+            )
+        )
     if chunk.value.get("choices") != []:
-        failures.append(at_item(view, chunk, f"the usage chunk has choices {show(chunk.value.get('choices'))}, expected []", "/choices"))
+        failures.append(
+            at_item(
+                view,
+                chunk,
+                f"the usage chunk has choices {show(chunk.value.get('choices'))}, expected []",
+                "/choices",
+            )
+        )
     usage = chunk.value["usage"]
     counts = [jp.get(usage, f"/{name}") for name in ("prompt_tokens", "completion_tokens", "total_tokens")]
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in counts):
         failures.append(at_item(view, chunk, f"usage counts are not integers: {show(usage)}", "/usage"))
     elif counts[0] + counts[1] != counts[2]:
-        failures.append(at_item(view, chunk, f"usage.total_tokens is {counts[2]}, expected prompt_tokens + completion_tokens = "
-                                             f"{counts[0] + counts[1]}", "/usage/total_tokens"))
+        failures.append(
+            at_item(
+                view,
+                chunk,
+                f"usage.total_tokens is {counts[2]}, expected prompt_tokens + completion_tokens = "
+                f"{counts[0] + counts[1]}",
+                "/usage/total_tokens",
+            )
+        )
     return failures
 
 
@@ -420,20 +523,40 @@ def tool_call_deltas(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
                 here = f"{where}/{n}"
                 index = delta.get("index") if isinstance(delta, dict) else None
                 if not isinstance(index, int) or isinstance(index, bool):
-                    failures.append(at_item(view, item, f"tool call delta without an integer index: {show(delta)}", here))
+                    failures.append(
+                        at_item(view, item, f"tool call delta without an integer index: {show(delta)}", here)
+                    )
                     continue
                 key = (choice.get("index", position), index)
                 function = delta.get("function") if isinstance(delta.get("function"), dict) else {}
                 if key not in calls:
                     calls[key] = (item, [])
                     if not isinstance(delta.get("id"), str):
-                        failures.append(at_item(view, item, f"the first delta of tool call {index} has no id", f"{here}/id"))
+                        failures.append(
+                            at_item(
+                                view, item, f"the first delta of tool call {index} has no id", f"{here}/id"
+                            )
+                        )
                     name = function.get("name")
                     if not isinstance(name, str) or not name:
-                        failures.append(at_item(view, item, f"the first delta of tool call {index} has no function name", f"{here}/function/name"))
+                        failures.append(
+                            at_item(
+                                view,
+                                item,
+                                f"the first delta of tool call {index} has no function name",
+                                f"{here}/function/name",
+                            )
+                        )
                 piece = function.get("arguments")
                 if piece is not None and not isinstance(piece, str):
-                    failures.append(at_item(view, item, f"arguments of tool call {index} are {show(piece)}, not a string", f"{here}/function/arguments"))
+                    failures.append(
+                        at_item(
+                            view,
+                            item,
+                            f"arguments of tool call {index} are {show(piece)}, not a string",
+                            f"{here}/function/arguments",
+                        )
+                    )
                 elif piece:
                     calls[key][1].append(piece)
     for (choice_index, index), (first, pieces) in sorted(calls.items()):
@@ -441,11 +564,23 @@ def tool_call_deltas(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as exc:
-            failures.append(at_item(view, first, f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, "
-                                                 f"which is not JSON ({exc.msg})"))
+            failures.append(
+                at_item(
+                    view,
+                    first,
+                    f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, "
+                    f"which is not JSON ({exc.msg})",
+                )
+            )
             continue
         if not isinstance(parsed, dict):
-            failures.append(at_item(view, first, f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, not a JSON object"))
+            failures.append(
+                at_item(
+                    view,
+                    first,
+                    f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, not a JSON object",
+                )
+            )
     minimum = args.get("min_calls", 1)
     if len(calls) < minimum:
         failures.append(Failure(f"expected at least {minimum} streamed tool call(s), got {len(calls)}"))
@@ -473,10 +608,26 @@ def function_call_parts(ctx: CheckContext, args: dict[str, Any]) -> list[Failure
                 if not isinstance(call.get("name"), str) or not call["name"]:
                     failures.append(at_item(view, item, "functionCall has no name", f"{here}/name"))
                 if not isinstance(call.get("args"), dict):
-                    failures.append(at_item(view, item, f"functionCall args are {show(call.get('args'))}, expected an object", f"{here}/args"))
+                    failures.append(
+                        at_item(
+                            view,
+                            item,
+                            f"functionCall args are {show(call.get('args'))}, expected an object",
+                            f"{here}/args",
+                        )
+                    )
                 if "partialArgs" in call or call.get("willContinue"):
-                    failures.append(at_item(view, item, "functionCall arrives in pieces (partialArgs/willContinue), not whole", here))
+                    failures.append(
+                        at_item(
+                            view,
+                            item,
+                            "functionCall arrives in pieces (partialArgs/willContinue), not whole",
+                            here,
+                        )
+                    )
     minimum = args.get("min_calls", 1)
     if count < minimum:
-        failures.append(Failure(f"expected at least {minimum} functionCall part(s) in the stream, got {count}"))
+        failures.append(
+            Failure(f"expected at least {minimum} functionCall part(s) in the stream, got {count}")
+        )
     return capped(failures)

@@ -74,7 +74,9 @@ def _part_units(part: dict[str, Any], cumulative: bool) -> list[dict[str, Any]]:
 
 
 def _usage_key(body: dict[str, Any]) -> str | None:
-    return next((key for key in ("usageMetadata", "cpaUsageMetadata") if isinstance(body.get(key), dict)), None)
+    return next(
+        (key for key in ("usageMetadata", "cpaUsageMetadata") if isinstance(body.get(key), dict)), None
+    )
 
 
 def _partial_usage(usage: dict[str, Any], emitted: int) -> dict[str, Any]:
@@ -99,7 +101,11 @@ def gemini_events(full: dict[str, Any], faults: Set[str]) -> list[dict[str, Any]
         return [full]
     cumulative = "stream-cumulative-text" in faults
     units = [
-        [unit for part in (candidate.get("content") or {}).get("parts", []) for unit in _part_units(part, cumulative)]
+        [
+            unit
+            for part in (candidate.get("content") or {}).get("parts", [])
+            for unit in _part_units(part, cumulative)
+        ]
         for candidate in candidates
     ]
     count = max(1, *(len(u) for u in units))
@@ -134,7 +140,9 @@ def gemini_events(full: dict[str, Any], faults: Set[str]) -> list[dict[str, Any]
     return _distort_gemini(events, usage_key, faults)
 
 
-def _distort_gemini(events: list[dict[str, Any]], usage_key: str | None, faults: Set[str]) -> list[dict[str, Any]]:
+def _distort_gemini(
+    events: list[dict[str, Any]], usage_key: str | None, faults: Set[str]
+) -> list[dict[str, Any]]:
     if "stream-finish-reason-missing" in faults:
         for candidate in events[-1].get("candidates", []):
             candidate.pop("finishReason", None)
@@ -153,7 +161,11 @@ def _distort_gemini(events: list[dict[str, Any]], usage_key: str | None, faults:
 def _as_openai_chunk(event: dict[str, Any]) -> dict[str, Any]:
     choices = []
     for position, candidate in enumerate(event.get("candidates", [])):
-        texts = [p.get("text", "") for p in (candidate.get("content") or {}).get("parts", []) if isinstance(p, dict)]
+        texts = [
+            p.get("text", "")
+            for p in (candidate.get("content") or {}).get("parts", [])
+            if isinstance(p, dict)
+        ]
         finish = candidate.get("finishReason")
         choices.append(
             {
@@ -171,7 +183,9 @@ def _as_openai_chunk(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def native_frames(events: list[dict[str, Any]], mode: NativeMode, faults: Set[str]) -> tuple[list[bytes], str]:
+def native_frames(
+    events: list[dict[str, Any]], mode: NativeMode, faults: Set[str]
+) -> tuple[list[bytes], str]:
     """The bytes of each event on the wire and the Content-Type, in a native mode."""
     if mode == "json-array" and "stream-array-served-as-sse" in faults:
         mode = "sse"
@@ -183,7 +197,11 @@ def native_frames(events: list[dict[str, Any]], mode: NativeMode, faults: Set[st
     eol = b"\n" if "sse-lf-separators" in faults else b"\r\n"
     head = b"event: message" + eol if "sse-event-lines" in faults else b""
     frames = [
-        head + b"data: " + json.dumps(event, ensure_ascii=False, separators=(",", ": ")).encode("utf-8") + eol + eol
+        head
+        + b"data: "
+        + json.dumps(event, ensure_ascii=False, separators=(",", ": ")).encode("utf-8")
+        + eol
+        + eol
         for event in events
     ]
     if "done-on-native-stream" in faults:
@@ -234,7 +252,11 @@ def openai_chunks(result: dict[str, Any], include_usage: bool, faults: Set[str])
                 index, delta, finish = lane[step]
                 chunk = {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
                 if include_usage or "include-usage-ignored" in faults:
-                    chunk["usage"] = result.get("usage") if "openai-usage-on-every-chunk" in faults and include_usage else None
+                    chunk["usage"] = (
+                        result.get("usage")
+                        if "openai-usage-on-every-chunk" in faults and include_usage
+                        else None
+                    )
                 chunks.append(chunk)
     if include_usage and "include-usage-ignored" not in faults:
         chunks.append({**base, "choices": [], "usage": result.get("usage")})
@@ -245,11 +267,16 @@ def openai_chunks(result: dict[str, Any], include_usage: bool, faults: Set[str])
     return chunks
 
 
-def openai_stream(result: dict[str, Any], include_usage: bool, request: Request, faults: Set[str]) -> Response:
+def openai_stream(
+    result: dict[str, Any], include_usage: bool, request: Request, faults: Set[str]
+) -> Response:
     """The streamed answer of ``/chat/completions`` with ``stream: true`` whose whole is ``result``."""
     head = b"event: message\n" if "sse-event-lines" in faults else b""
     frames = [
-        head + b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+        head
+        + b"data: "
+        + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        + b"\n\n"
         for chunk in openai_chunks(result, include_usage, faults)
     ]
     if "openai-stream-done-missing" not in faults:
@@ -263,7 +290,11 @@ def openai_stream(result: dict[str, Any], include_usage: bool, request: Request,
 
 
 def paced(
-    frames: list[bytes], media_type: str, delay: float, faults: Set[str], headers: dict[str, str] | None = None
+    frames: list[bytes],
+    media_type: str,
+    delay: float,
+    faults: Set[str],
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A 200 that sends each frame as it is ready, ``delay`` seconds apart (all at the end when buffered)."""
 
