@@ -362,7 +362,7 @@ def incremental(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     first, last = view.json_items[0].received_at, view.json_items[-1].received_at
     if first is None or last is None:
         raise Undecodable("no arrival times were recorded for the stream")
-    share = args.get("max_first_share", 0.8)
+    share = args.get("max_first_share", 0.9)
     if last <= 0 or first / last > share:
         ratio = first / last if last > 0 else 1.0
         return [
