@@ -136,7 +136,7 @@ _ALL: tuple[Fault, ...] = (
         protocol="gemini",
         feature="usage",
         description=("usageMetadata is returned as cpaUsageMetadata on the native route."),
-        caught_by=("gemini/usage/present", "gemini/usage/total-is-sum",),
+        caught_by=("gemini/streaming-sse/usage-last-event", "gemini/usage/present", "gemini/usage/total-is-sum",),
     ),
     Fault(
         name="snake-case-output",

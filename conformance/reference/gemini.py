@@ -289,7 +289,7 @@ async def stream_generate_content(request: Request, model_id: str, faults: froze
     full = render_generate_response(generation, info.id, response_id, faults)
     if mode == "json-array" and "stream-without-alt-sse-not-streamed" in faults:
         return success(full, faults)
-    return native_stream(snake_keys(full) if "snake-case-output" in faults else full, mode, request, faults)
+    return native_stream(full, mode, request, faults)
 
 
 def stream_error(error: GoogleError, mode: NativeMode, faults: Set[str]) -> Response:

@@ -23,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 
 from .engine import split_pieces, tokenize
 from .settings import settings_of
-from .wire import GEMINI_CONTENT_TYPE
+from .wire import GEMINI_CONTENT_TYPE, snake_keys
 
 NativeMode = Literal["sse", "json-array"]
 
@@ -84,8 +84,9 @@ def _partial_usage(usage: dict[str, Any], emitted: int) -> dict[str, Any]:
     partial = dict(usage)
     final = usage.get("candidatesTokenCount", 0)
     partial.pop("candidatesTokenCount", None)
-    if "totalTokenCount" in usage:
-        partial["totalTokenCount"] = usage["totalTokenCount"] - final + emitted
+    total = usage.get("totalTokenCount")
+    if isinstance(total, int) and total >= final:  # (under usage-misreported the total omits the output anyway)
+        partial["totalTokenCount"] = total - final + emitted
     if emitted:  # zero counts are omitted, as Google does on the first events
         items = list(partial.items())
         at = next((i for i, (k, _) in enumerate(items) if k == "promptTokenCount"), -1) + 1
@@ -213,7 +214,10 @@ def native_frames(
 
 def native_stream(full: dict[str, Any], mode: NativeMode, request: Request, faults: Set[str]) -> Response:
     """The streamed answer of ``:streamGenerateContent`` whose whole is ``full``."""
-    frames, media_type = native_frames(gemini_events(full, faults), mode, faults)
+    events = gemini_events(full, faults)
+    if "snake-case-output" in faults:
+        events = [snake_keys(event) for event in events]
+    frames, media_type = native_frames(events, mode, faults)
     headers = {"content-disposition": "attachment"} if media_type == SSE_CONTENT_TYPE else None
     return paced(frames, media_type, stream_delay(request), faults, headers)
 
