@@ -89,7 +89,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         str(cases_dir),
         f"--rootdir={cases_dir.parent}",
         "-p", "no:cacheprovider",
-        "-p", "no:anyio",
         f"--cases-root={cases_dir}",
         f"--provider={args.provider}",
         f"--out={out}",
