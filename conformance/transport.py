@@ -130,7 +130,9 @@ class Transport:
             kind = type(exc).__name__.replace("Timeout", " timeout").lower()
             error = f"{kind}: no progress within the limit ({self.provider.timeouts.read:g} s read, {self.provider.timeouts.connect:g} s connect)"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc or 'connection failed'}"
+            detail = str(exc) or _root_cause(exc) or "connection failed"
+            where = f" after HTTP {status} and {len(body)} body bytes" if status is not None else ""
+            error = f"{type(exc).__name__}: {detail}{where}"
         except (OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         if ttfb is None and status is not None:
@@ -151,3 +153,16 @@ class Transport:
 def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
     """Certificate verification is always on: httpx's default trust store, or only the given CA bundle."""
     return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost exception of a chain that says something, e.g. ``ConnectionResetError: [Errno 104] ...``."""
+    found = ""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(current):
+            found = f"{type(current).__name__}: {current}"
+        current = current.__cause__ or current.__context__
+    return found
