@@ -111,8 +111,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     load_cases(cases_dir)  # a broken case file is a one-line error before anything is sent
     if args.repeat < 1:
         raise ConfigError("must be at least 1", field="--repeat")
-    if args.baseline and not Path(args.baseline).is_file():
-        raise ConfigError("baseline file not found", source=args.baseline, field="--baseline")
+    if args.baseline:
+        from conformance.baseline import load_baseline
+
+        if not Path(args.baseline).is_file():
+            raise ConfigError("baseline file not found", source=args.baseline, field="--baseline")
+        load_baseline(args.baseline)  # a broken baseline is a one-line error before anything is sent
     names = args.provider or ["reference"]
     overrides = {k: getattr(args, k) for k in OVERRIDES}
     providers = [with_overrides(load_provider(name), overrides) for name in names]
