@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from conformance.cases import REPO_ROOT, read_yaml, validate_document
+from conformance.cases import read_yaml, validate_document
 
 BaselineStatus = Literal["expected", "unexpected-pass", "changed"]
-BASELINES_DIR = REPO_ROOT / "baselines"
+BASELINES_DIR = Path("baselines")  # relative to the working directory: the CI job's repository
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def load_baseline(path: Path | str) -> Baseline:
 
 
 def default_baseline_path(provider: str) -> Path:
-    """Where a provider's baseline lives by default: ``baselines/<provider>.yaml``."""
+    """Where a provider's baseline lives by default: ``baselines/<provider>.yaml`` in the working directory."""
     return BASELINES_DIR / f"{provider}.yaml"
 
 
