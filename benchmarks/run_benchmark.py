@@ -15,7 +15,6 @@ Usage: python benchmarks/run_benchmark.py [--latency 0.2] [--concurrency 8] [--r
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
