@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
@@ -12,6 +11,7 @@ import httpx
 from conformance.checks.registry import substitute_model as substitute
 from conformance.exchange import Exchange, SentRequest
 from conformance.model import RequestSpec
+from conformance.payloads import PREVIEW_BYTES, STREAM_THRESHOLD, build_body
 from conformance.providers import Provider
 
 INVALID_KEY = "conformance-invalid-key-0000"
@@ -50,12 +50,19 @@ class Transport:
         headers: dict[str, str] = {"accept-encoding": "identity"}
         headers.update(substitute(spec.headers, model))
         payload = b""
+        stream = None
+        size: int | None = None
         if spec.raw_body is not None:
             payload = spec.raw_body.encode("utf-8")
             headers.setdefault("content-type", "application/json")
         elif body is not None:
-            payload = json.dumps(substitute(body, model), ensure_ascii=False).encode("utf-8")
+            built = build_body(substitute(body, model))
             headers.setdefault("content-type", "application/json")
+            if built.size > STREAM_THRESHOLD:
+                stream, size, payload = built.stream, built.size, built.head(PREVIEW_BYTES)
+                headers["content-length"] = str(size)
+            else:
+                payload = built.materialize()
         mode = spec.auth
         key = self.api_key
         style: str | None = route.auth
@@ -74,7 +81,9 @@ class Transport:
                 headers["authorization"] = f"Bearer {key}"
         if query:
             url += "?" + str(httpx.QueryParams(query))
-        return SentRequest(method=spec.method, url=url, headers=tuple(headers.items()), body=payload)
+        return SentRequest(
+            method=spec.method, url=url, headers=tuple(headers.items()), body=payload, stream=stream, body_size=size
+        )
 
     async def send(self, request: SentRequest) -> Exchange:
         started = time.perf_counter()
@@ -87,8 +96,9 @@ class Transport:
         error: str | None = None
         try:
             async with asyncio.timeout(self.provider.timeouts.total):
+                content = request.stream() if request.stream is not None else (request.body or None)
                 async with self._client.stream(
-                    request.method, request.url, headers=list(request.headers), content=request.body or None
+                    request.method, request.url, headers=list(request.headers), content=content
                 ) as response:
                     status = response.status_code
                     headers = tuple(response.headers.multi_items())
