@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from . import gemini, openai
 from .catalogue import Catalogue
 from .faults import check_fault_names
+from .media_faults import BodyLimit
 from .settings import ReferenceSettings, faults_of, settings_of
 
 
@@ -68,7 +70,9 @@ def create_app(
         Route(f"{compat}/chat/completions", openai.chat_completions, methods=["POST"]),
         Route(f"{compat}/models", openai.list_models, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(
+        routes=routes, exception_handlers={404: _not_found, 405: _not_found}, middleware=[Middleware(BodyLimit)]
+    )
     app.router.redirect_slashes = False
     app.state.reference = settings
     app.state.faults = active

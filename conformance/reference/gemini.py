@@ -35,6 +35,7 @@ from .errors import (
 )
 from .gemini_request import ParseMode, parse_json_body, read_count_tokens_request, read_generate_request
 from .ids import derive_id
+from .media_faults import rewrite_gemini
 from .settings import faults_of, settings_of
 from .wire import gemini_response, snake_keys
 
@@ -256,7 +257,7 @@ async def model_route(request: Request, faults: frozenset[str]) -> Response:
         raise ProtocolError(
             GoogleError(501, "streamGenerateContent is not implemented by the reference gateway yet.")
         )
-    body = parse_json_body(await request.body())
+    body = rewrite_gemini(parse_json_body(await request.body()), faults)
     if method == "countTokens":
         return count_tokens(request, body, model_id, faults)
     return generate_content(request, body, model_id, faults)
