@@ -2,8 +2,9 @@
 
 The reference gateway runs in a child process (``conformance serve``), so only the checker is measured:
 building the request, streaming its body, receiving and judging the answer, and keeping the evidence.
-For contrast it also shows what merely holding the body whole would cost. Two figures: tracemalloc's peak of Python allocations during the run, and the growth of the process's
-peak resident set size (``resource.getrusage``) over what it was before the run.
+Two figures: tracemalloc's peak of Python allocations during the run, and the growth of the process's
+peak resident set size (``resource.getrusage``) over what it was before the run. For contrast, it also
+shows what merely holding the same body whole would cost.
 
     python benchmarks/large_payload_memory.py [CASE_ID ...]
 """
@@ -64,7 +65,9 @@ def main(argv: list[str]) -> int:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(base_url + "/v1/models")
         os.environ["CONFORMANCE_REFERENCE_KEY"] = KEY
-        provider = dataclasses.replace(load_provider("reference"), embedded=False, base_url=base_url, concurrency=1)
+        provider = dataclasses.replace(
+            load_provider("reference"), embedded=False, base_url=base_url, concurrency=1
+        )
         schemas = SchemaStore.load()
         for case in cases:
             runner = Runner(provider, KEY, schemas)
@@ -87,7 +90,9 @@ def main(argv: list[str]) -> int:
             whole = build_body(case.steps[0].request.body).materialize()
             _, held = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            print(f"  for contrast, holding that body whole ({len(whole) / 1e6:.2f} MB) peaks at {held / 2**20:.1f} MiB")
+            print(
+                f"  for contrast, holding that body whole ({len(whole) / 1e6:.2f} MB) peaks at {held / 2**20:.1f} MiB"
+            )
             del whole
     finally:
         server.terminate()

@@ -15,8 +15,8 @@ from conformance.errors import Undecodable
 class SentRequest:
     """A request exactly as it went on the wire (secrets included; redact before reporting).
 
-    A body too large to hold is sent from ``stream`` (called once per send); ``body`` then keeps only
-    its first bytes and ``body_size`` its full length.
+    A body too large to hold is sent from ``stream`` (called once per send). When ``body_size`` is
+    set, ``body`` keeps only the first bytes (as the transport records a large body after sending it).
     """
 
     method: str

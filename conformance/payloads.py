@@ -94,7 +94,9 @@ class MediaRef:
         encode = base64.urlsafe_b64encode if self.form == "base64url" else base64.b64encode
         mark_at = -1
         if self.invalid:
-            mark_at = (self.size - len(self.prefix) - len(INVALID_MARK)) // 8 * 4  # the middle, on a quantum boundary
+            mark_at = (
+                (self.size - len(self.prefix) - len(INVALID_MARK)) // 8 * 4
+            )  # the middle, on a quantum boundary
         written = 0
         for piece in _repeat(_sample_bytes(self.sample.mime_type), self.copies, raw_chunk):
             encoded = encode(piece)

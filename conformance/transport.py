@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -124,6 +125,9 @@ class Transport:
             error = f"{type(exc).__name__}: {exc}"
         if ttfb is None and status is not None:
             ttfb = time.perf_counter() - started
+        if request.stream is None and len(request.body) > PREVIEW_BYTES:
+            # Keep only what evidence shows: holding every media body of a run adds up.
+            request = dataclasses.replace(request, body=request.body[:PREVIEW_BYTES], body_size=len(request.body))
         return Exchange(
             request=request,
             status=status,

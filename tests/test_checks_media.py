@@ -8,12 +8,24 @@ import pytest
 
 from tests.test_checks import exchange, verdict
 
-DETAILS = {"usageMetadata": {"promptTokensDetails": [{"modality": "TEXT", "tokenCount": 9}, {"modality": "IMAGE", "tokenCount": 258}]}}
+DETAILS = {
+    "usageMetadata": {
+        "promptTokensDetails": [
+            {"modality": "TEXT", "tokenCount": 9},
+            {"modality": "IMAGE", "tokenCount": 258},
+        ]
+    }
+}
 TEXT_ONLY = {"usageMetadata": {"promptTokensDetails": [{"modality": "TEXT", "tokenCount": 9}]}}
 
 GOOD_AND_BAD: list[tuple[str, Any, Any, Any, str]] = [
-    ("json", {"at": "/usageMetadata/promptTokensDetails/*/modality", "some": True, "equals": "IMAGE"},
-     exchange(DETAILS), exchange(TEXT_ONLY), 'satisfies {"equals": "IMAGE"} (found "TEXT")'),
+    (
+        "json",
+        {"at": "/usageMetadata/promptTokensDetails/*/modality", "some": True, "equals": "IMAGE"},
+        exchange(DETAILS),
+        exchange(TEXT_ONLY),
+        'satisfies {"equals": "IMAGE"} (found "TEXT")',
+    ),
 ]
 
 
@@ -38,8 +50,13 @@ def test_some_passes_when_one_value_holds_and_every_otherwise(schemas) -> None:
 )  # fmt: skip
 def test_cross_step_comparisons(schemas, predicate: str, first: int, second: int, ok: bool) -> None:
     args = {"at": "/usage/prompt_tokens", predicate: "0#/usage/prompt_tokens"}
-    problems = verdict(schemas, "json", args, exchange({"usage": {"prompt_tokens": first}}),
-                       exchange({"usage": {"prompt_tokens": second}}))
+    problems = verdict(
+        schemas,
+        "json",
+        args,
+        exchange({"usage": {"prompt_tokens": first}}),
+        exchange({"usage": {"prompt_tokens": second}}),
+    )
     assert (problems == []) is ok, problems
 
 
@@ -49,7 +66,11 @@ def test_cross_step_comparison_names_a_missing_value(schemas) -> None:
     assert problems == ["nothing at 0#/usage/prompt_tokens to compare /usage/prompt_tokens with"]
 
 
-@pytest.mark.parametrize(("check", "args", "good", "bad", "message"), GOOD_AND_BAD, ids=[f"{row[0]}-{i}" for i, row in enumerate(GOOD_AND_BAD)])
+@pytest.mark.parametrize(
+    ("check", "args", "good", "bad", "message"),
+    GOOD_AND_BAD,
+    ids=[f"{row[0]}-{i}" for i, row in enumerate(GOOD_AND_BAD)],
+)
 def test_check_passes_good_and_fails_bad(schemas, check, args, good, bad, message) -> None:
     assert verdict(schemas, check, args, good) == []
     problems = verdict(schemas, check, args, bad)

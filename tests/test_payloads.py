@@ -19,7 +19,14 @@ from conformance.errors import ConfigError
 from conformance.exchange import Exchange
 from conformance.media import sample_for
 from conformance.model import RequestSpec
-from conformance.payloads import INVALID_MARK, PREVIEW_BYTES, PayloadError, build_body, check_template, media_ref
+from conformance.payloads import (
+    INVALID_MARK,
+    PREVIEW_BYTES,
+    PayloadError,
+    build_body,
+    check_template,
+    media_ref,
+)
 from conformance.providers import load_provider
 from conformance.redact import Redactor
 from conformance.results import exchange_record
@@ -34,7 +41,7 @@ def expand(template: Any) -> Any:
 
 
 def test_plain_bodies_are_serialized_as_before() -> None:
-    body = {"contents": [{"parts": [{"text": "héllo \"quoted\""}]}], "n": [1, 2.5, None, True]}
+    body = {"contents": [{"parts": [{"text": 'héllo "quoted"'}]}], "n": [1, 2.5, None, True]}
     assert build_body(body).materialize() == json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
@@ -81,7 +88,9 @@ def test_chunked_encoding_equals_the_whole_encoding(raw_chunk: int) -> None:
 
 
 def test_body_size_head_and_stream_agree() -> None:
-    body = build_body({"a": {"$media": "audio/wav", "as": "data-uri"}, "b": [{"$media": "image/png"}], "c": "end"})
+    body = build_body(
+        {"a": {"$media": "audio/wav", "as": "data-uri"}, "b": [{"$media": "image/png"}], "c": "end"}
+    )
     whole = body.materialize()
     assert body.size == len(whole) and body.has_media
     assert body.head(100) == whole[:100] and body.head(10**9) == whole
@@ -129,7 +138,9 @@ cases:
         ("{$media: image/png, as: hex}", "cases[0].request.body.contents[0].parts[0].inlineData.data"),
     ],
 )
-def test_a_bad_directive_in_a_case_file_is_a_one_line_config_error(tmp_path: Path, directive: str, expected: str) -> None:
+def test_a_bad_directive_in_a_case_file_is_a_one_line_config_error(
+    tmp_path: Path, directive: str, expected: str
+) -> None:
     path = tmp_path / "x.yaml"
     path.write_text(CASE_FILE.format(directive=directive), encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
@@ -139,7 +150,20 @@ def test_a_bad_directive_in_a_case_file_is_a_one_line_config_error(tmp_path: Pat
 
 # -- large bodies: streamed, never held whole ----------------------------------------------------
 
-LARGE = {"contents": [{"parts": [{"inlineData": {"mimeType": "video/mpeg", "data": {"$media": "video/mpeg", "bytes": 15_000_000}}}]}]}
+LARGE = {
+    "contents": [
+        {
+            "parts": [
+                {
+                    "inlineData": {
+                        "mimeType": "video/mpeg",
+                        "data": {"$media": "video/mpeg", "bytes": 14_900_000},
+                    }
+                }
+            ]
+        }
+    ]
+}
 
 
 class Sink:
@@ -151,7 +175,9 @@ class Sink:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")[1:]
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)}
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)
+        }
         remaining = int(headers.get("content-length", "0"))
         digest = hashlib.sha256()
         size = 0
@@ -164,7 +190,10 @@ class Sink:
             remaining -= len(piece)
         self.received.append((size, digest.hexdigest(), headers))
         body = b'{"ok": true}'
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+            % (len(body), body)
+        )
         await writer.drain()
         writer.close()
 
@@ -173,7 +202,9 @@ async def send_through_sink(template: Any) -> tuple[Sink, Exchange, int]:
     sink = Sink()
     server = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    provider = dataclasses.replace(load_provider("reference"), embedded=False, base_url=f"http://127.0.0.1:{port}")
+    provider = dataclasses.replace(
+        load_provider("reference"), embedded=False, base_url=f"http://127.0.0.1:{port}"
+    )
     transport = Transport(provider, "k")
     try:
         tracemalloc.start()
@@ -206,8 +237,22 @@ def test_a_large_body_is_streamed_in_bounded_memory_and_its_evidence_is_cut() ->
 
 
 def test_a_small_body_with_media_is_sent_whole() -> None:
-    template = {"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": {"$media": "image/png"}}}]}]}
+    template = {
+        "contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": {"$media": "image/png"}}}]}]
+    }
     sink, exchange, _ = asyncio.run(send_through_sink(template))
     assert exchange.request.stream is None and not exchange.request.body_truncated
     assert sink.received[0][1] == hashlib.sha256(exchange.request.body).hexdigest()
-    assert base64.b64decode(json.loads(exchange.request.body)["contents"][0]["parts"][0]["inlineData"]["data"]) == PNG
+    assert (
+        base64.b64decode(json.loads(exchange.request.body)["contents"][0]["parts"][0]["inlineData"]["data"])
+        == PNG
+    )
+
+
+def test_a_mid_sized_body_is_sent_whole_but_recorded_cut() -> None:
+    template = {"contents": [{"parts": [{"inlineData": {"mimeType": "audio/wav", "data": {"$media": "audio/wav"}}}]}]}
+    whole = build_body(template).materialize()
+    sink, exchange, _ = asyncio.run(send_through_sink(template))
+    assert len(whole) > PREVIEW_BYTES and sink.received[0][:2] == (len(whole), hashlib.sha256(whole).hexdigest())
+    assert exchange.request.body == whole[:PREVIEW_BYTES] and exchange.request.size == len(whole)
+    assert exchange.request.body_truncated

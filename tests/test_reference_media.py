@@ -100,9 +100,15 @@ def test_urls() -> None:
 
 
 def test_engine_names_the_fruits_of_the_latest_media() -> None:
-    image, audio = read_inline("image/png", sample_for("image/png").read()), read_inline("audio/wav", sample_for("audio/wav").read())
+    image, audio = (
+        read_inline("image/png", sample_for("image/png").read()),
+        read_inline("audio/wav", sample_for("audio/wav").read()),
+    )
     ask = Turn("user", ("Which fruit is it?",))
-    assert answer(Prompt((Turn("user", ("Which fruits are they?",), media=(image, audio, image)),))) == "APPLE, BANANA"
+    assert (
+        answer(Prompt((Turn("user", ("Which fruits are they?",), media=(image, audio, image)),)))
+        == "APPLE, BANANA"
+    )
     history = (Turn("user", ("keep",), media=(audio,)), Turn("model", ("OK",)), ask)
     assert answer(Prompt(history)) == "BANANA"
     assert answer(Prompt((Turn("user", ("Which fruit?",), media=("IMAGE",)),))) == "I cannot tell."
@@ -122,7 +128,11 @@ def server() -> Iterator[Any]:
 def post(server: Any, path: str, body: Any, faults: tuple[str, ...] = ()) -> httpx.Response:
     server.app.state.faults = set(faults)
     try:
-        return httpx.post(server.base_url + path, json=body, headers={"x-goog-api-key": KEY, "authorization": f"Bearer {KEY}"})
+        return httpx.post(
+            server.base_url + path,
+            json=body,
+            headers={"x-goog-api-key": KEY, "authorization": f"Bearer {KEY}"},
+        )
     finally:
         server.app.state.faults = set()
 
@@ -133,7 +143,10 @@ def native(mime_type: str, question: str = "Which fruit is it?", data: str | Non
 
 
 def chat(url: str) -> dict[str, Any]:
-    content = [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": "Which fruit is it?"}]
+    content = [
+        {"type": "image_url", "image_url": {"url": url}},
+        {"type": "text", "text": "Which fruit is it?"},
+    ]
     return {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": content}]}
 
 
@@ -145,7 +158,10 @@ def test_native_answer_usage_and_count_tokens_agree(server) -> None:
     details = body["usageMetadata"]["promptTokensDetails"]
     assert details == [{"modality": "TEXT", "tokenCount": 5}, {"modality": "DOCUMENT", "tokenCount": 258}]
     counted = post(server, "/v1beta/models/gemini-2.5-flash:countTokens", native("application/pdf")).json()
-    assert counted == {"totalTokens": body["usageMetadata"]["promptTokenCount"], "promptTokensDetails": details}
+    assert counted == {
+        "totalTokens": body["usageMetadata"]["promptTokenCount"],
+        "promptTokensDetails": details,
+    }
 
 
 def test_native_errors_are_google_400s(server) -> None:
@@ -155,7 +171,10 @@ def test_native_errors_are_google_400s(server) -> None:
     ):
         response = post(server, "/v1beta/models/gemini-2.5-flash:generateContent", body)
         assert response.status_code == 400
-        assert response.json()["error"]["status"] == "INVALID_ARGUMENT" and words in response.json()["error"]["message"]
+        assert (
+            response.json()["error"]["status"] == "INVALID_ARGUMENT"
+            and words in response.json()["error"]["message"]
+        )
 
 
 def test_openai_answers_from_a_data_uri_and_refuses_bad_ones(server) -> None:
@@ -179,9 +198,15 @@ def test_openai_answers_from_a_data_uri_and_refuses_bad_ones(server) -> None:
         ("mime-forced-png", "image/png", 200, "APPLE"),
     ],
 )
-def test_media_faults_on_both_routes(server, fault: str, mime_type: str, status: int, text: str | None) -> None:
-    gemini = post(server, "/v1beta/models/gemini-2.5-flash:generateContent", native(mime_type), faults=(fault,))
-    openai = post(server, "/v1/chat/completions", chat(f"data:{mime_type};base64,{b64(mime_type)}"), faults=(fault,))
+def test_media_faults_on_both_routes(
+    server, fault: str, mime_type: str, status: int, text: str | None
+) -> None:
+    gemini = post(
+        server, "/v1beta/models/gemini-2.5-flash:generateContent", native(mime_type), faults=(fault,)
+    )
+    openai = post(
+        server, "/v1/chat/completions", chat(f"data:{mime_type};base64,{b64(mime_type)}"), faults=(fault,)
+    )
     assert (gemini.status_code, openai.status_code) == (status, status), (gemini.text, openai.text)
     if text is not None:
         assert gemini.json()["candidates"][0]["content"]["parts"][0]["text"] == text
@@ -194,13 +219,17 @@ def test_invalid_base64_accepted_fault(server) -> None:
     path = "/v1beta/models/gemini-2.5-flash:generateContent"
     assert post(server, path, native("image/png", data=broken)).status_code == 400
     fooled = post(server, path, native("image/png", data=broken), faults=("invalid-base64-accepted",))
-    assert fooled.status_code == 200 and fooled.json()["candidates"][0]["content"]["parts"][0]["text"] == "APPLE"
+    assert (
+        fooled.status_code == 200 and fooled.json()["candidates"][0]["content"]["parts"][0]["text"] == "APPLE"
+    )
 
 
 def test_remote_image_url_dropped_fault(server) -> None:
     body = chat("https://example.com/x.jpg")
     kept = post(server, "/v1/chat/completions", body).json()["usage"]["prompt_tokens"]
-    dropped = post(server, "/v1/chat/completions", body, faults=("remote-image-url-dropped",)).json()["usage"]["prompt_tokens"]
+    dropped = post(server, "/v1/chat/completions", body, faults=("remote-image-url-dropped",)).json()[
+        "usage"
+    ]["prompt_tokens"]
     assert kept == dropped + 258
 
 
@@ -220,9 +249,16 @@ def test_rewrites_leave_the_original_body_alone() -> None:
     assert changed["contents"][0]["parts"][0]["inlineData"]["mimeType"] == "image/jpg"
     assert body["contents"][0]["parts"][0]["inlineData"]["mimeType"] == "image/jpeg"
     snake = {"contents": [{"parts": [{"inline_data": {"mime_type": "image/jpeg", "data": "AAAA"}}]}]}
-    assert rewrite_gemini(snake, frozenset({"mime-forced-png"}))["contents"][0]["parts"][0]["inline_data"]["mime_type"] == "image/png"
+    assert (
+        rewrite_gemini(snake, frozenset({"mime-forced-png"}))["contents"][0]["parts"][0]["inline_data"][
+            "mime_type"
+        ]
+        == "image/png"
+    )
     openai = chat("data:image/jpeg;base64,AAAA")
-    assert rewrite_openai(openai, frozenset({"mime-jpg-alias"}))["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/jpg;")
+    assert rewrite_openai(openai, frozenset({"mime-jpg-alias"}))["messages"][0]["content"][0]["image_url"][
+        "url"
+    ].startswith("data:image/jpg;")
 
 
 def test_every_media_fault_is_registered_with_cases() -> None:
@@ -234,5 +270,36 @@ def test_every_media_fault_is_registered_with_cases() -> None:
 
 
 def test_generated_case_files_are_up_to_date() -> None:
-    done = subprocess.run([sys.executable, str(REPO / "tools" / "gen_multimodal_cases.py"), "--check"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "gen_multimodal_cases.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_openai_input_audio_and_file_parts(server) -> None:
+    def ask(part: dict[str, Any]) -> httpx.Response:
+        content = [part, {"type": "text", "text": "Which fruit is it?"}]
+        return post(
+            server,
+            "/v1/chat/completions",
+            {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": content}]},
+        )
+
+    audio = ask({"type": "input_audio", "input_audio": {"data": b64("audio/mp3"), "format": "mp3"}})
+    assert audio.status_code == 200 and audio.json()["choices"][0]["message"]["content"] == "BANANA"
+    pdf = ask(
+        {
+            "type": "file",
+            "file": {
+                "file_data": "data:application/pdf;base64," + b64("application/pdf"),
+                "filename": "a.pdf",
+            },
+        }
+    )
+    assert pdf.status_code == 200 and pdf.json()["choices"][0]["message"]["content"] == "PAPAYA"
+    flac = ask({"type": "input_audio", "input_audio": {"data": b64("audio/flac"), "format": "flac"}})
+    assert flac.status_code == 400 and flac.json()["error"]["param"] == "messages[0].content[0].input_audio"
+    missing = ask({"type": "image_url", "image_url": {}})
+    assert missing.status_code == 400 and "image_url.url" in missing.json()["error"]["message"]

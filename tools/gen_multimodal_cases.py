@@ -21,11 +21,25 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 MANIFEST = REPO / "media" / "manifest.yaml"
-HEADER = "# Written by tools/gen_multimodal_cases.py from media/manifest.yaml; edit the script, not this file.\n"
+HEADER = (
+    "# Written by tools/gen_multimodal_cases.py from media/manifest.yaml; edit the script, not this file.\n"
+)
 
 # What to call the medium in a prompt, and where Google documents the family's supported types.
-NOUNS = {"image": "image", "audio": "audio clip", "video": "video", "document": "PDF document", "text": "file"}
-VERBS = {"image": "written in", "audio": "spoken in", "video": "named in", "document": "written in", "text": "named in"}
+NOUNS = {
+    "image": "image",
+    "audio": "audio clip",
+    "video": "video",
+    "document": "PDF document",
+    "text": "file",
+}
+VERBS = {
+    "image": "written in",
+    "audio": "spoken in",
+    "video": "named in",
+    "document": "written in",
+    "text": "named in",
+}
 DOCS = {
     "image": "https://ai.google.dev/gemini-api/docs/image-understanding#supported-formats",
     "audio": "https://ai.google.dev/gemini-api/docs/audio#supported-formats",
@@ -188,7 +202,9 @@ def outputs() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="report drift instead of writing; exit 1 on drift")
+    parser.add_argument(
+        "--check", action="store_true", help="report drift instead of writing; exit 1 on drift"
+    )
     args = parser.parse_args(argv)
     drift = False
     for path, text in outputs().items():
@@ -196,13 +212,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             if current != text:
                 drift = True
-                diff = difflib.unified_diff(current.splitlines(), text.splitlines(), str(path), "generated", lineterm="", n=1)
+                diff = difflib.unified_diff(
+                    current.splitlines(), text.splitlines(), str(path), "generated", lineterm="", n=1
+                )
                 print("\n".join(list(diff)[:40]))
         elif current != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(REPO)}")
     if drift:
-        print("error: case files differ from tools/gen_multimodal_cases.py output; run it without --check", file=sys.stderr)
+        print(
+            "error: case files differ from tools/gen_multimodal_cases.py output; run it without --check",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

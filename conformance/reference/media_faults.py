@@ -55,13 +55,12 @@ def _rejected_family(faults: Set[str]) -> set[str]:
 
 
 def _gemini_parts(body: Any) -> Iterator[list[Any]]:
-    """Every parts list of a native body (contents, systemInstruction, and inside generateContentRequest)."""
+    """Every parts list of the contents of a native body (also inside countTokens' generateContentRequest)."""
     if not isinstance(body, dict):
         return
-    for key in ("contents",):
-        for content in body.get(key) or []:
-            if isinstance(content, dict) and isinstance(content.get("parts"), list):
-                yield content["parts"]
+    for content in body.get("contents") or []:
+        if isinstance(content, dict) and isinstance(content.get("parts"), list):
+            yield content["parts"]
     for key in ("generateContentRequest", "generate_content_request"):
         yield from _gemini_parts(body.get(key))
 
@@ -73,7 +72,12 @@ def _first(mapping: dict[str, Any], *names: str) -> str | None:
 def rewrite_gemini(body: Any, faults: Set[str]) -> Any:
     """A native request body as the active media faults forward it (the original is not changed)."""
     rejected = _rejected_family(faults)
-    active = rejected or faults & {"media-dropped", "mime-jpg-alias", "mime-forced-png", "invalid-base64-accepted"}
+    active = rejected or faults & {
+        "media-dropped",
+        "mime-jpg-alias",
+        "mime-forced-png",
+        "invalid-base64-accepted",
+    }
     if not active or not isinstance(body, dict):
         return body
     body = copy.deepcopy(body)
@@ -137,13 +141,19 @@ def rewrite_openai(body: Any, faults: Set[str]) -> Any:
         for part in content:
             if _openai_media_part(part) and "media-dropped" in faults:
                 continue
-            image = part.get("image_url") if isinstance(part, dict) and part.get("type") == "image_url" else None
+            image = (
+                part.get("image_url") if isinstance(part, dict) and part.get("type") == "image_url" else None
+            )
             url = image.get("url") if isinstance(image, dict) else None
             if isinstance(image, dict) and isinstance(url, str):
                 if re.match(r"https?://", url, re.IGNORECASE) and "remote-image-url-dropped" in faults:
                     continue
                 image["url"] = _rewrite_data_uri(url, faults, reject)
-            audio = part.get("input_audio") if isinstance(part, dict) and part.get("type") == "input_audio" else None
+            audio = (
+                part.get("input_audio")
+                if isinstance(part, dict) and part.get("type") == "input_audio"
+                else None
+            )
             if isinstance(audio, dict):
                 reject("audio/" + str(audio.get("format", "")))
                 if "invalid-base64-accepted" in faults and isinstance(audio.get("data"), str):

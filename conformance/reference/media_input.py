@@ -115,7 +115,9 @@ def _known_samples() -> tuple[dict[str, str], tuple[str, ...]]:
 
 def _text_word(text: str) -> str | None:
     _, words = _known_samples()
-    found = [(match.start(), word) for word in words if (match := re.search(re.escape(word), text, re.IGNORECASE))]
+    found = [
+        (match.start(), word) for word in words if (match := re.search(re.escape(word), text, re.IGNORECASE))
+    ]
     return min(found)[1] if found else None
 
 
@@ -129,7 +131,9 @@ def read_inline(mime_type: str, data: bytes) -> Media:
     if declared in TEXT_MIME_TYPES:
         matches = sniffed == "text/plain"
     else:
-        matches = sniffed is not None and SAME_CONTAINER.get(sniffed, sniffed) == SAME_CONTAINER.get(declared, declared)
+        matches = sniffed is not None and SAME_CONTAINER.get(sniffed, sniffed) == SAME_CONTAINER.get(
+            declared, declared
+        )
     if not matches:
         seen = f"looks like {sniffed}" if sniffed else "is not recognised"
         raise MediaError(f"Unable to process input {family}: the data {seen}, not {declared}.")
