@@ -14,10 +14,13 @@ from jsonschema import Draft202012Validator
 
 from conformance.errors import ConfigError
 from conformance.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.payloads import PayloadError, check_template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CASES_DIR = REPO_ROOT / "cases"
 SCHEMAS_DIR = REPO_ROOT / "schemas"
+# libyaml's safe loader when PyYAML was built with it (several times faster), else the pure-Python one.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=None)
@@ -52,7 +55,7 @@ def _short_message(error: Any) -> str:
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise ConfigError("file not found", source=path) from None
     except yaml.YAMLError as exc:
@@ -103,6 +106,10 @@ def load_case_file(path: Path) -> list[Case]:
 
 def _step(request: dict[str, Any], expect: list[dict[str, Any]], path: Path, where: str) -> Step:
     body = request.get("body")
+    try:
+        check_template(body, f"{where}.request.body")
+    except PayloadError as exc:
+        raise ConfigError(str(exc), source=path) from None
     spec = RequestSpec(
         method=request.get("method", "POST" if ("body" in request or "raw_body" in request) else "GET"),
         path=request["path"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -12,12 +13,28 @@ from conformance.errors import Undecodable
 
 @dataclass(frozen=True)
 class SentRequest:
-    """A request exactly as it went on the wire (secrets included; redact before reporting)."""
+    """A request exactly as it went on the wire (secrets included; redact before reporting).
+
+    A body too large to hold is sent from ``stream`` (called once per send). When ``body_size`` is
+    set, ``body`` keeps only the first bytes (as the transport records a large body after sending it).
+    """
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    stream: Callable[[], AsyncIterator[bytes]] | None = None
+    body_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The body's full length in bytes."""
+        return len(self.body) if self.body_size is None else self.body_size
+
+    @property
+    def body_truncated(self) -> bool:
+        """Whether ``body`` holds only the start of what was sent."""
+        return self.size > len(self.body)
 
 
 @dataclass(frozen=True)

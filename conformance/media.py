@@ -34,6 +34,7 @@ class MediaSample:
     modality: str
     word: str
     size: int
+    sha256: str = ""
 
     def read(self) -> bytes:
         """The file's bytes."""
@@ -52,6 +53,7 @@ def load_media(directory: Path | None = None) -> list[MediaSample]:
             modality=entry["modality"],
             word=entry["word"],
             size=int(entry["bytes"]),
+            sha256=str(entry.get("sha256", "")),
         )
         for entry in manifest["files"]
     ]

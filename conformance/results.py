@@ -67,7 +67,7 @@ def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: in
             "url": redactor.text(exchange.request.url),
             "headers": redactor.headers(exchange.request.headers),
             "body": request_body,
-            "body_truncated": request_cut,
+            "body_truncated": request_cut or exchange.request.body_truncated,
         },
         "response": None,
         "timings": {

@@ -13,6 +13,7 @@ from conformance.checks import CheckContext, Failure, run_check
 from conformance.errors import Undecodable
 from conformance.exchange import Exchange
 from conformance.model import Case, Expectation, Outcome
+from conformance.payloads import PayloadError
 from conformance.providers import Provider
 from conformance.schemas import SchemaStore
 from conformance.transport import Transport
@@ -168,7 +169,12 @@ class Runner:
             except Undecodable as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
-            exchange = await transport.send(transport.build(case.protocol, step.request, body, query))
+            try:
+                request = transport.build(case.protocol, step.request, body, query)
+            except PayloadError as exc:
+                attempt.error = f"step {index}: cannot build the request: {exc}"
+                return attempt
+            exchange = await transport.send(request)
             attempt.exchanges.append(exchange)
             if exchange.error is not None:
                 attempt.error = _prefix(case, index, exchange.error)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import ssl
 import time
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 from conformance.checks.registry import substitute_model as substitute
 from conformance.exchange import Exchange, Retry, SentRequest
 from conformance.model import RequestSpec
+from conformance.payloads import PREVIEW_BYTES, STREAM_THRESHOLD, build_body
 from conformance.providers import Provider
 
 INVALID_KEY = "conformance-invalid-key-0000"
@@ -53,12 +53,19 @@ class Transport:
         headers: dict[str, str] = {"accept-encoding": "identity"}
         headers.update(substitute(spec.headers, model))
         payload = b""
+        stream = None
+        size: int | None = None
         if spec.raw_body is not None:
             payload = spec.raw_body.encode("utf-8")
             headers.setdefault("content-type", "application/json")
         elif body is not None:
-            payload = json.dumps(substitute(body, model), ensure_ascii=False).encode("utf-8")
+            built = build_body(substitute(body, model))
             headers.setdefault("content-type", "application/json")
+            if built.size > STREAM_THRESHOLD:
+                stream, size, payload = built.stream, built.size, built.head(PREVIEW_BYTES)
+                headers["content-length"] = str(size)
+            else:
+                payload = built.materialize()
         mode = spec.auth
         key = self.api_key
         style: str | None = route.auth
@@ -77,7 +84,9 @@ class Transport:
                 headers["authorization"] = f"Bearer {key}"
         if query:
             url += "?" + str(httpx.QueryParams(query))
-        return SentRequest(method=spec.method, url=url, headers=tuple(headers.items()), body=payload)
+        return SentRequest(
+            method=spec.method, url=url, headers=tuple(headers.items()), body=payload, stream=stream, body_size=size
+        )
 
     async def send(self, request: SentRequest) -> Exchange:
         """Send, retrying 429 and 503 answers under the provider's retry policy; the retries are recorded."""
@@ -108,8 +117,9 @@ class Transport:
         error: str | None = None
         try:
             async with asyncio.timeout(self.provider.timeouts.total):
+                content = request.stream() if request.stream is not None else (request.body or None)
                 async with self._client.stream(
-                    request.method, request.url, headers=list(request.headers), content=request.body or None
+                    request.method, request.url, headers=list(request.headers), content=content
                 ) as response:
                     status = response.status_code
                     headers = tuple(response.headers.multi_items())
@@ -137,6 +147,9 @@ class Transport:
             error = f"{type(exc).__name__}: {exc}"
         if ttfb is None and status is not None:
             ttfb = time.perf_counter() - started
+        if request.stream is None and len(request.body) > PREVIEW_BYTES:
+            # Keep only what evidence shows: holding every media body of a run adds up.
+            request = dataclasses.replace(request, body=request.body[:PREVIEW_BYTES], body_size=len(request.body))
         return Exchange(
             request=request,
             status=status,

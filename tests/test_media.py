@@ -128,6 +128,7 @@ def test_load_media_matches_manifest() -> None:
             modality=entry["modality"],
             word=entry["word"],
             size=entry["bytes"],
+            sha256=entry["sha256"],
         )
         assert sample.file.parent == REPO / "media"
     assert load_media(MEDIA_DIR) == samples

@@ -706,7 +706,7 @@ def test_zero_counts_are_omitted(client: httpx.Client) -> None:
         FULL_FIELDS,
         {
             "contents": [
-                {"parts": [{"inline_data": {"mime_type": "image/jpeg", "data": PNG}}, {"text": "what?"}]}
+                {"parts": [{"inline_data": {"mime_type": "image/png", "data": PNG}}, {"text": "what?"}]}
             ]
         },
         {"systemInstruction": {"parts": [{"text": "Reply with exactly: X"}]}, "contents": [user("a b c")]},

@@ -10,6 +10,8 @@ from conformance.checks.predicates import evaluate, show
 from conformance.checks.registry import CheckContext, Failure, check
 
 MAX_SCHEMA_FAILURES = 10
+# ``<predicate>_at: pointer`` compares with the value found at another pointer (``N#/...`` for step N).
+COMPARED_AT = ("equals_at", "gt_at", "gte_at", "lt_at", "lte_at")
 
 
 @check("schema")
@@ -32,19 +34,26 @@ def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
             where, value = matches[0]
             return [Failure(f"expected nothing at {at}, found {show(value)}", where)]
     predicates = dict(args)
-    if "equals_at" in predicates:
-        others = ctx.lookup(predicates.pop("equals_at"))
-        if not others:
-            return [Failure(f"nothing at {args['equals_at']} to compare {at} with", at)]
-        predicates["equals"] = others[0][1]
-    checks = {k: v for k, v in predicates.items() if k not in ("at", "exists")}
+    for compared in COMPARED_AT:
+        if compared in predicates:
+            others = ctx.lookup(predicates.pop(compared))
+            if not others:
+                return [Failure(f"nothing at {args[compared]} to compare {at} with", at)]
+            predicates[compared.removesuffix("_at")] = others[0][1]
+    checks = {k: v for k, v in predicates.items() if k not in ("at", "exists", "some")}
     if not checks:
         return []
     if not matches:
         return [Failure(f"expected a value at {at}, found none", at)]
     failures = []
     for where, value in matches:
-        failures.extend(Failure(f"{where or '/'}: {problem}", where) for problem in evaluate(value, checks))
+        problems = evaluate(value, checks)
+        if args.get("some") and not problems:
+            return []
+        failures.extend(Failure(f"{where or '/'}: {problem}", where) for problem in problems)
+    if args.get("some"):
+        found = ", ".join(show(value, 60) for _, value in matches[:5])
+        return [Failure(f"no value at {at} satisfies {show(checks)} (found {found})", at)]
     return failures
 
 

@@ -14,6 +14,7 @@ from . import gemini, openai
 from .catalogue import Catalogue
 from .faults import check_fault_names
 from .latency import AddedLatency
+from .media_faults import BodyLimit
 from .settings import ReferenceSettings, faults_of, settings_of
 
 
@@ -79,7 +80,9 @@ def create_app(
         Route(f"{compat}/chat/completions", openai.chat_completions, methods=["POST"]),
         Route(f"{compat}/models", openai.list_models, methods=["GET"]),
     ]
-    middleware = [Middleware(AddedLatency, seconds=latency)] if latency > 0 else []
+    middleware = [Middleware(BodyLimit)]
+    if latency > 0:
+        middleware.append(Middleware(AddedLatency, seconds=latency))
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found}, middleware=middleware)
     app.router.redirect_slashes = False
     app.state.reference = settings

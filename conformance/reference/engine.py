@@ -11,12 +11,18 @@ same cases can run against the reference and against a real gateway:
   down when a > b; at most 1000 numbers).
 * If the last user turn asks ``What is the code word?``, the answer is the WORD of the most
   recent earlier turn (user or model) containing ``The code word is <WORD>``.
+* If the last user turn asks ``Which fruit`` (or ``Which fruits``), the answer is the words read
+  from the media of the last user turn that has media (the last user turn itself, or an earlier one
+  in the history), in order, duplicates dropped, joined by ``", "``; ``I cannot tell.`` when that
+  media cannot be read, and ``I see no media.`` when there is none. The media samples each carry
+  one fruit (``media/README.md``); what a part reads as is decided by ``media_input``.
 * Otherwise the answer is ``You said: <last user text>`` (text parts joined by a newline).
 
 Tokens are ``re.findall(r"\\w+|[^\\w\\s]", text)``. A prompt counts the tokens of every text
 part of every turn and of the system instruction; structured parts (function calls and
-responses, code, thoughts) count the tokens of their JSON text; each media part (inline data or
-file data) counts a flat 258 tokens of its modality.
+responses, code, thoughts) count the tokens of their JSON text; each media part counts the tokens
+its reader gave it: a flat 258 of its modality for images, audio, video, documents and remote files,
+and the tokens of the decoded text (as TEXT) for text files.
 
 Generation: the answer is cut before the first stop sequence (finish STOP) or after its N-th
 token when ``maxOutputTokens`` is N (finish MAX_TOKENS), whichever comes first; a stop sequence
@@ -30,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 Role = Literal["user", "model"]
 Modality = Literal["TEXT", "IMAGE", "AUDIO", "VIDEO", "DOCUMENT"]
@@ -45,6 +51,18 @@ _REPLY_EXACTLY = re.compile(r"reply with exactly:[ \t]*(?P<answer>[^\r\n]*)", re
 _COUNT_FROM = re.compile(r"count from\s+(?P<a>[-+]?\d+)\s+to\s+(?P<b>[-+]?\d+)", re.IGNORECASE)
 _CODE_WORD_QUESTION = re.compile(r"what is the code word\s*\?", re.IGNORECASE)
 _CODE_WORD_STATEMENT = re.compile(r"the code word is\s+[\"'“‘]?(?P<word>[\w-]+)", re.IGNORECASE)
+_WHICH_FRUIT = re.compile(r"\bwhich fruits?\b", re.IGNORECASE)
+UNREADABLE_ANSWER = "I cannot tell."
+NO_MEDIA_ANSWER = "I see no media."
+
+
+@dataclass(frozen=True)
+class Media:
+    """A media part as the model perceives it: modality, token count, and the word it shows if readable."""
+
+    modality: Modality
+    tokens: int = MEDIA_PART_TOKENS
+    word: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +72,13 @@ class Turn:
     role: Role
     texts: tuple[str, ...] = ()
     structured: tuple[str, ...] = ()
-    media: tuple[Modality, ...] = ()
+    media: tuple[Media, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A bare modality stands for an unreadable media part of that modality.
+        if any(isinstance(item, str) for item in self.media):
+            media = tuple(Media(cast(Modality, item)) if isinstance(item, str) else item for item in self.media)
+            object.__setattr__(self, "media", media)
 
     @property
     def text(self) -> str:
@@ -190,8 +214,8 @@ def count_prompt(prompt: Prompt) -> PromptCount:
         text_tokens = sum(len(tokenize(text)) for text in turn.texts + turn.structured)
         if text_tokens:
             totals["TEXT"] = totals.get("TEXT", 0) + text_tokens
-        for modality in turn.media:
-            totals[modality] = totals.get(modality, 0) + MEDIA_PART_TOKENS
+        for media in turn.media:
+            totals[media.modality] = totals.get(media.modality, 0) + media.tokens
     details = tuple(
         ModalityCount(modality, totals[modality]) for modality in _MODALITY_ORDER if totals.get(modality)
     )
@@ -219,6 +243,15 @@ def _code_word(turns: Sequence[Turn]) -> str | None:
     return None
 
 
+def _media_words(turns: Sequence[Turn]) -> str:
+    for turn in reversed(turns):
+        if turn.role != "user" or not turn.media:
+            continue
+        words = list(dict.fromkeys(media.word for media in turn.media if media.word))
+        return ", ".join(words) if words else UNREADABLE_ANSWER
+    return NO_MEDIA_ANSWER
+
+
 def answer(prompt: Prompt) -> str:
     """The engine's full answer to a prompt, before any cut."""
     if prompt.system is not None:
@@ -234,6 +267,8 @@ def answer(prompt: Prompt) -> str:
         word = _code_word(prompt.turns[:index])
         if word is not None:
             return word
+    if index is not None and _WHICH_FRUIT.search(last_text):
+        return _media_words(prompt.turns[: index + 1])
     return f"You said: {last_text}"
 
 

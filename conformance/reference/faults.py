@@ -11,6 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from conformance.media import load_media
+
+from .media_input import family_of
+
 Protocol = Literal["gemini", "openai"]
 
 
@@ -457,7 +461,117 @@ _ALL: tuple[Fault, ...] = (
     ),
 )
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
+# -- multimodal (cases/*/multimodal*.yaml) --------------------------------------------------------
+
+
+def _slugs(family: str | None = None) -> list[str]:
+    return [s.mime_type.replace("/", "-") for s in load_media() if family is None or family_of(s.mime_type) == family]
+
+
+def _per_type_cases(slugs: list[str]) -> tuple[str, ...]:
+    """The MUST cases sending each of these types: both native spellings and the OpenAI data URI."""
+    return tuple(
+        f"{prefix}/{slug}"
+        for prefix in ("gemini/multimodal/inline-data", "gemini/multimodal/inline-data-camel", "openai/multimodal/image-url")
+        for slug in slugs
+    )
+
+
+def _family_fault(family: str) -> Fault:
+    return Fault(
+        name=f"media-{family}-rejected",
+        bug_class="F34",
+        protocol="gemini",
+        feature="multimodal",
+        description=(
+            f"Every {family} media part (inline data or data URI) is refused with 400 'Unsupported MIME type'"
+            " on both routes, although the type is documented as supported."
+        ),
+        affects=("gemini", "openai"),
+        caught_by=_per_type_cases(_slugs(family)),
+    )
+
+
+_MEDIA: tuple[Fault, ...] = (
+    *(_family_fault(family) for family in ("image", "audio", "video", "document", "text")),
+    Fault(
+        name="media-dropped",
+        bug_class="F35",
+        protocol="gemini",
+        feature="multimodal",
+        description=(
+            "Media parts (inline data, file data; OpenAI image_url, input_audio, file) are silently removed"
+            " before the model sees them; the text of the message still goes through (F35's silent drop,"
+            " for every kind of media)."
+        ),
+        affects=("gemini", "openai"),
+        caught_by=(
+            "gemini/multimodal/media-counted",
+            "openai/multimodal/media-counted",
+            "gemini/multimodal/inline-data/image-png/reaches-model",
+            "gemini/multimodal/inline-data-camel/audio-wav/modality",
+            "gemini/multimodal/several-parts/modality",
+            "openai/multimodal/history/reaches-model",
+        ),
+    ),
+    Fault(
+        name="mime-jpg-alias",
+        bug_class="F34",
+        protocol="gemini",
+        feature="multimodal",
+        description="image/jpeg is forwarded as the undocumented image/jpg (inline data and data URIs).",
+        affects=("gemini", "openai"),
+        caught_by=_per_type_cases(["image-jpeg"]),
+    ),
+    Fault(
+        name="mime-forced-png",
+        bug_class="F34",
+        protocol="gemini",
+        feature="multimodal",
+        description="Every inline media part is forwarded labelled image/png, whatever its real type.",
+        affects=("gemini", "openai"),
+        caught_by=_per_type_cases(["image-jpeg", "image-webp", "audio-wav", "video-mp4", "application-pdf", "text-plain"]),
+    ),
+    Fault(
+        name="invalid-base64-accepted",
+        bug_class=None,
+        protocol="gemini",
+        feature="multimodal",
+        description=(
+            "Inline data is decoded leniently (characters outside the base64 alphabet skipped, as Node's"
+            " Buffer.from does) and re-encoded, so invalid base64 gets 200 instead of 400 (no bug class listed)."
+        ),
+        affects=("gemini", "openai"),
+        caught_by=(
+            "gemini/multimodal/invalid-base64/inline-data",
+            "gemini/multimodal/invalid-base64/inline-data-camel",
+            "openai/multimodal/invalid-base64",
+        ),
+    ),
+    Fault(
+        name="remote-image-url-dropped",
+        bug_class="F35",
+        protocol="openai",
+        feature="multimodal",
+        description="OpenAI image_url parts with an http(s) URL are silently dropped instead of reaching the model.",
+        caught_by=("openai/multimodal/remote-image-url",),
+    ),
+    Fault(
+        name="request-body-limit",
+        bug_class=None,
+        protocol="gemini",
+        feature="multimodal",
+        description=(
+            "A proxy in front of the gateway refuses bodies over 1 MiB with nginx's HTML 413 page (the default"
+            " client_max_body_size), far below the documented 20 MB inline limit (no bug class listed)."
+        ),
+        affects=("gemini", "openai"),
+        caught_by=("gemini/multimodal/inline-limit", "openai/multimodal/inline-limit"),
+    ),
+)
+
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL + _MEDIA}
 
 
 def check_fault_names(names: Iterable[str]) -> set[str]:

@@ -35,6 +35,7 @@ from .errors import (
 )
 from .gemini_request import ParseMode, parse_json_body, read_count_tokens_request, read_generate_request
 from .ids import derive_id
+from .media_faults import rewrite_gemini
 from .settings import faults_of, settings_of
 from .streaming import SSE_CONTENT_TYPE, NativeMode, empty_200, native_stream
 from .wire import GEMINI_CONTENT_TYPE, gemini_response, snake_keys
@@ -255,7 +256,7 @@ async def model_route(request: Request, faults: frozenset[str]) -> Response:
     if method == "streamGenerateContent":
         return await stream_generate_content(request, model_id, faults)
     require_key(request, faults)
-    body = parse_json_body(await request.body())
+    body = rewrite_gemini(parse_json_body(await request.body()), faults)
     if method == "countTokens":
         return count_tokens(request, body, model_id, faults)
     return generate_content(request, body, model_id, faults)
@@ -276,7 +277,7 @@ async def stream_generate_content(request: Request, model_id: str, faults: froze
     mode: NativeMode = "sse" if request.query_params.get("alt") == "sse" else "json-array"
     try:
         require_key(request, faults)
-        native = read_generate_request(parse_json_body(await request.body()), parse_mode(faults))
+        native = read_generate_request(rewrite_gemini(parse_json_body(await request.body()), faults), parse_mode(faults))
         info = serving_model(request, model_id, "streamGenerateContent", faults)
     except ProtocolError as raised:
         error = raised.error

@@ -22,8 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .engine import Modality, Prompt, Role, Sampling, Turn, modality_of_mime
+from .engine import Media, Prompt, Role, Sampling, Turn
 from .errors import ProtocolError, invalid_argument
+from .media_input import MediaError, read_native_part
 from .wire import camel_to_snake
 
 Kind = Literal["string", "int", "number", "bool", "bytes", "enum", "message", "struct", "value"]
@@ -369,6 +370,11 @@ class _Parser:
 
 
 def _is_base64(text: str) -> bool:
+    try:  # the common case, fast: canonical standard base64
+        binascii.a2b_base64(text, strict_mode=True)
+        return True
+    except (binascii.Error, ValueError):
+        pass
     compact = "".join(text.split())
     if not _BASE64.fullmatch(compact):
         return False
@@ -499,13 +505,15 @@ def check_request(request: Mapping[str, Any], root: str, strict: bool) -> None:
 def _turn(content: Mapping[str, Any], role: Role) -> Turn:
     texts: list[str] = []
     structured: list[str] = []
-    media: list[Modality] = []
+    media: list[Media] = []
     for part in content.get("parts") or []:
         if "text" in part:
             (structured if part.get("thought") else texts).append(part["text"])
         elif "inlineData" in part or "fileData" in part:
-            blob = part.get("inlineData") or part.get("fileData") or {}
-            media.append(modality_of_mime(str(blob.get("mimeType", ""))))
+            try:
+                media.append(read_native_part(part))
+            except MediaError as error:
+                raise ProtocolError(invalid_argument(str(error))) from None
         else:
             for name in PART_DATA_FIELDS:
                 if name in part:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from .auth import authenticate
 from .degrade import degrade_input
-from .engine import Completion, Modality, Prompt, Role, Sampling, Turn, generate
+from .engine import Completion, Media, Prompt, Role, Sampling, Turn, generate
 from .errors import (
     GoogleError,
     OpenAIError,
@@ -29,6 +29,8 @@ from .errors import (
     openai_model_not_found,
 )
 from .ids import derive_id
+from .media_faults import rewrite_openai
+from .media_input import MediaError, read_openai_part
 from .settings import faults_of, settings_of
 from .streaming import SSE_CONTENT_TYPE, empty_200, openai_stream
 from .wire import openai_response
@@ -37,7 +39,7 @@ ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant")
 REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high")
 MAX_STOP = 4
 MAX_N = 8
-MEDIA_PART_TYPES: dict[str, Modality] = {"image_url": "IMAGE", "input_audio": "AUDIO", "file": "DOCUMENT"}
+MEDIA_PART_TYPES: tuple[str, ...] = ("image_url", "input_audio", "file")
 FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length"}
 
 OpenAIHandler = Callable[[Request, frozenset[str]], Awaitable[Response]]
@@ -162,7 +164,7 @@ def _supported(values: tuple[str, ...]) -> str:
     return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
 
 
-def _content(content: Any, param: str) -> tuple[list[str], list[Modality]]:
+def _content(content: Any, param: str) -> tuple[list[str], list[Media]]:
     if content is None:
         return [], []
     if isinstance(content, str):
@@ -170,7 +172,7 @@ def _content(content: Any, param: str) -> tuple[list[str], list[Modality]]:
     if not isinstance(content, list):
         raise _invalid_type(param, "one of a string or array of objects", content)
     texts: list[str] = []
-    media: list[Modality] = []
+    media: list[Media] = []
     for index, part in enumerate(content):
         part_param = f"{param}[{index}]"
         if not isinstance(part, dict):
@@ -182,7 +184,10 @@ def _content(content: Any, param: str) -> tuple[list[str], list[Modality]]:
                 raise _invalid_type(f"{part_param}.text", "a string", text)
             texts.append(text)
         elif kind in MEDIA_PART_TYPES:
-            media.append(MEDIA_PART_TYPES[kind])
+            try:
+                media.append(read_openai_part(part))
+            except MediaError as error:
+                raise ProtocolError(openai_invalid(str(error), f"{part_param}.{kind}")) from None
         else:
             raise ProtocolError(
                 openai_invalid(
@@ -369,7 +374,7 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
             )
         ) from None
     try:
-        chat = read_chat_request(body, strict="invalid-argument-unchecked" not in faults)
+        chat = read_chat_request(rewrite_openai(body, faults), strict="invalid-argument-unchecked" not in faults)
         catalogue = settings_of(request).catalogue
         model_id = chat.model.removeprefix("models/")
         info = catalogue.get(model_id)
