@@ -303,6 +303,17 @@ _ALL: tuple[Fault, ...] = (
         caught_by=("gemini/streaming-sse/framing", "openai/streaming/framing",),
     ),
     Fault(
+        name="sse-served-as-json",
+        bug_class=None,
+        protocol="gemini",
+        feature="streaming-sse",
+        description=(
+            "The native SSE stream is framed as SSE but labelled Content-Type: application/json, so"
+            " EventSource-style clients refuse it (no bug class listed)."
+        ),
+        caught_by=("gemini/streaming-sse/framing",),
+    ),
+    Fault(
         name="sse-lf-separators",
         bug_class=None,
         protocol="gemini",

@@ -209,6 +209,8 @@ def native_frames(
         frames.append(head + b"data: [DONE]" + eol + eol)
     if "sse-final-frame-unterminated" in faults:
         frames[-1] = frames[-1].rstrip(b"\r\n")
+    if "sse-served-as-json" in faults:
+        return frames, "application/json"
     return frames, SSE_CONTENT_TYPE
 
 
