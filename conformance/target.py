@@ -33,6 +33,7 @@ def open_target(provider: Provider, faults: tuple[str, ...] = ()) -> Iterator[Ta
         return
     from conformance.reference.app import create_app
     from conformance.reference.faults import FAULTS
+    from conformance.reference.safety import TRIGGERS
     from conformance.reference.server import ReferenceServer
 
     unknown = [name for name in faults if name not in FAULTS]
@@ -46,4 +47,5 @@ def open_target(provider: Provider, faults: tuple[str, ...] = ()) -> Iterator[Ta
         faults=faults,
     )
     with ReferenceServer(app) as server:
-        yield Target(dataclasses.replace(provider, base_url=server.base_url), key, faults)
+        # The reference's own trigger prompts replace the profile's: they are what this target answers to.
+        yield Target(dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS)), key, faults)

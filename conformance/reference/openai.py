@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from .auth import authenticate
 from .degrade import degrade_input
-from .engine import Completion, Modality, Prompt, Role, Sampling, Turn, generate
+from .engine import Completion, Modality, Prompt, Role, Sampling, Turn
 from .errors import (
     GoogleError,
     OpenAIError,
@@ -28,16 +28,21 @@ from .errors import (
     openai_invalid,
     openai_model_not_found,
 )
+from .features import Features, openai_features
+from .function_turns import check_function_turns, last_replies, split_responses
 from .ids import derive_id
+from .openai_tools import messages_to_contents, render_tool_calls
+from .responder import respond
+from .tool_faults import degrade_features, distort_generation
 from .settings import faults_of, settings_of
 from .wire import openai_response
 
-ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant")
+ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant", "tool")
 REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high")
 MAX_STOP = 4
 MAX_N = 8
 MEDIA_PART_TYPES: dict[str, Modality] = {"image_url": "IMAGE", "input_audio": "AUDIO", "file": "DOCUMENT"}
-FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length"}
+FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
 
 OpenAIHandler = Callable[[Request, frozenset[str]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -51,6 +56,8 @@ class ChatRequest:
     prompt: Prompt
     sampling: Sampling
     fingerprint: str
+    features: Features = Features()
+    contents: tuple[Mapping[str, Any], ...] = ()
 
 
 def render_error(error: OpenAIError, faults: Set[str]) -> Response:
@@ -251,6 +258,10 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
                     f"{param}.role",
                 )
             )
+        if role == "tool":
+            text = message.get("content")
+            turns.append(Turn("user", (), (text if isinstance(text, str) else json.dumps(text),)))
+            continue
         texts, media = _content(message.get("content"), f"{param}.content")
         if role in ("system", "developer"):
             system_texts.extend(texts)
@@ -264,7 +275,7 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
     return Prompt(turns=tuple(turns), system=system)
 
 
-def read_chat_request(body: Any, strict: bool) -> ChatRequest:
+def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> ChatRequest:
     """Check a chat completion body and translate it for the engine."""
     if not isinstance(body, dict):
         raise _invalid_type("body", "an object", body)
@@ -310,20 +321,33 @@ def read_chat_request(body: Any, strict: bool) -> ChatRequest:
             )
         )
     fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
-    return ChatRequest(model=model, prompt=prompt, sampling=sampling, fingerprint=fingerprint)
+    features = openai_features(body, unsanitized=unsanitized)
+    contents = tuple(messages_to_contents(body["messages"]))
+    return ChatRequest(model=model, prompt=prompt, sampling=sampling, fingerprint=fingerprint, features=features, contents=contents)
 
 
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def render_choice(completion: Completion, index: int, faults: Set[str]) -> dict[str, Any]:
-    """One choice of a chat completion."""
+def render_choice(completion: Completion, index: int, faults: Set[str], fingerprint: str = "") -> dict[str, Any]:
+    """One choice of a chat completion (function calls as ``tool_calls``, finish ``tool_calls``)."""
     finish = "stop" if "finish-reason-always-stop" in faults else FINISH_REASONS[completion.finish_reason]
+    if completion.calls and "tool-calls-finish-stop" not in faults:
+        finish = "tool_calls"
     choice: dict[str, Any] = {"index": index}
     if "openai-message-missing" not in faults:
-        choice["message"] = {"role": "assistant", "content": completion.text}
+        message: dict[str, Any] = {"role": "assistant", "content": completion.text if (completion.text or not completion.calls) else None}
+        if completion.blocked:
+            message["content"] = None
+        if completion.calls:
+            message["tool_calls"] = render_tool_calls(completion, fingerprint, faults)
+        choice["message"] = message
     choice["finish_reason"] = finish
     return choice
+
+
+def _refusal(field: str, message: str) -> ProtocolError:
+    return ProtocolError(openai_invalid(message, "messages"))
 
 
 # -- handlers ------------------------------------------------------------------------------------
@@ -346,7 +370,8 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
                 None,
             )
         ) from None
-    chat = read_chat_request(body, strict="invalid-argument-unchecked" not in faults)
+    chat = read_chat_request(body, strict="invalid-argument-unchecked" not in faults,
+                             unsanitized="tool-schema-unsanitized" in faults)
     catalogue = settings_of(request).catalogue
     model_id = chat.model.removeprefix("models/")
     info = catalogue.get(model_id)
@@ -355,7 +380,12 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
             raise ProtocolError(openai_model_not_found(chat.model))
         info = catalogue.default
     prompt, sampling = degrade_input(chat.prompt, chat.sampling, faults)
-    generation = generate(prompt, sampling)
+    contents = list(chat.contents)
+    if "parallel-responses-split" in faults:
+        contents = split_responses(contents)
+    check_function_turns(contents, _refusal, require_signatures=False)
+    features = degrade_features(chat.features, faults)
+    generation = distort_generation(respond(prompt, sampling, features, last_replies(contents), chat.fingerprint), faults)
     prompt_tokens = generation.prompt.total
     completion_tokens = generation.candidates_token_count
     result: dict[str, Any] = {}
@@ -365,8 +395,8 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
     result["created"] = int(time.time())
     result["model"] = chat.model
     result["choices"] = [
-        render_choice(choice, index, faults) for index, choice in enumerate(generation.candidates)
-    ]
+        render_choice(choice, index, faults, chat.fingerprint) for index, choice in enumerate(generation.candidates)
+    ] or [{"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}]
     result["usage"] = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
