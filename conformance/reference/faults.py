@@ -71,7 +71,8 @@ _ALL: tuple[Fault, ...] = (
             "Only camelCase request fields are parsed on the native route; snake_case keys are"
             " silently dropped (not rejected)."
         ),
-        caught_by=("gemini/request-casing/mixed", "gemini/request-casing/snake-case-candidate-count", "gemini/request-casing/snake-case-max-output-tokens", "gemini/request-casing/snake-case-stop-sequences", "gemini/system-instruction/snake-case",),
+        caught_by=("gemini/request-casing/mixed", "gemini/request-casing/snake-case-candidate-count", "gemini/request-casing/snake-case-max-output-tokens", "gemini/request-casing/snake-case-stop-sequences", "gemini/system-instruction/snake-case",
+                   "gemini/json-mode/snake-case", "gemini/safety/block-none-honoured",),
     ),
     Fault(
         name="stop-sequences-dropped",
@@ -181,7 +182,8 @@ _ALL: tuple[Fault, ...] = (
             " roles and unknown fields are accepted with 200 instead of 400 on both routes."
         ),
         affects=_BOTH,
-        caught_by=("gemini/errors/bad-role", "gemini/generation-config/response-modalities-bad-enum", "gemini/generation-config/temperature-out-of-range", "openai/sampling/temperature-out-of-range",),
+        caught_by=("gemini/errors/bad-role", "gemini/generation-config/response-modalities-bad-enum", "gemini/generation-config/temperature-out-of-range", "openai/sampling/temperature-out-of-range",
+                   "gemini/safety/unknown-category", "gemini/safety/unknown-threshold",),
     ),
     Fault(
         name="unknown-model-fallback",
@@ -261,11 +263,9 @@ _TOOLS: tuple[Fault, ...] = (
         protocol="gemini",
         feature="thought-signatures",
         description=(
-            "thoughtSignature is stripped from functionCall parts (and extra_content.google.thought_signature"
-            " from OpenAI tool calls), so the next turn replaying the call is refused with 400 \"Function call"
-            " is missing a thought_signature\"."
+            "thoughtSignature is stripped from functionCall parts, so the next turn replaying the call is"
+            " refused with 400 \"Function call is missing a thought_signature\"."
         ),
-        affects=_BOTH,
         caught_by=("gemini/function-calling/round-trip", "gemini/function-calling/thought-signature-round-trip",),
     ),
     Fault(

@@ -94,15 +94,16 @@ def tool_call_id(fingerprint: str, call: FunctionCall, index: int) -> str:
 
 
 def render_tool_calls(completion: Completion, fingerprint: str, faults: Set[str]) -> list[dict[str, Any]]:
-    """``message.tool_calls`` for a completion's function calls (with the OpenAI-side faults)."""
+    """``message.tool_calls`` for a completion's function calls (with the OpenAI-side faults).
+
+    Thought signatures are not sent on this route (the spec's tool call has no place for them; Google's
+    ``extra_content`` extension is not modelled), and replayed calls are not required to carry one.
+    """
     rendered = []
     for index, call in enumerate(completion.calls):
         call_id = call.name if "function-call-id-is-name" in faults else tool_call_id(fingerprint, call, index)
         if "thought-signature-in-call-id" in faults and call.signature:
             call_id = f"{call_id}__thought__{call.signature}"
         arguments: Any = dict(call.args) if "tool-call-arguments-object" in faults else json.dumps(call.args, ensure_ascii=False)
-        item: dict[str, Any] = {"id": call_id, "type": "function", "function": {"name": call.name, "arguments": arguments}}
-        if call.signature:
-            item["extra_content"] = {"google": {"thought_signature": call.signature}}
-        rendered.append(item)
+        rendered.append({"id": call_id, "type": "function", "function": {"name": call.name, "arguments": arguments}})
     return rendered
