@@ -1,4 +1,4 @@
-"""The ``conformance`` command: run, list, serve, validate and faults."""
+"""The ``conformance`` command: run, compare, diff, baseline, list, serve, validate and faults."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the suite against a provider (default: the embedded reference gateway)")
-    run.add_argument("--provider", default="reference", help="profile name (providers/<name>.yaml) or path")
+    run.add_argument("--provider", action="append", default=[],
+                     help="profile name (providers/<name>.yaml) or path; repeat for a side-by-side matrix (default: reference)")
     run.add_argument("--base-url", help="gateway base URL, overriding the profile")
     run.add_argument("--api-key-env", help="environment variable holding the key")
     run.add_argument("--gemini-prefix", help="path prefix of the Gemini native API, e.g. /v1beta")
@@ -31,10 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="model id, overriding the profile's default")
     run.add_argument("--concurrency", type=int, help="cases in flight at once")
     run.add_argument("--timeout", type=float, help="total seconds allowed per request")
-    run.add_argument("--out", help="report directory (default: reports/<provider>)")
+    run.add_argument("--out", help="report directory (default: reports/<provider>; with several providers: the parent of one"
+                                   " directory per provider and of the matrix, default reports/)")
     run.add_argument("--reference", action="store_true", help="serve this profile's prefixes from the embedded reference gateway")
     run.add_argument("--fault", action="append", default=[], help="inject a fault into the embedded reference (repeatable)")
-    run.add_argument("--mode", choices=("compat", "strict"), default="compat")
+    run.add_argument("--mode", choices=("compat", "strict"), default="compat",
+                     help="strict: byte-faithful to Google (no extra fields, exact status pairs, framing); compat: what the SDKs tolerate")
+    run.add_argument("--repeat", type=int, default=1, help="run every case N times; a case passed in some rounds only is flaky")
+    run.add_argument("--retries", type=int, help="retries of a 429 or 503 answer (default 2; 0 never retries)")
+    run.add_argument("--retry-backoff", type=float, help="seconds before the first retry when there is no Retry-After (default 1, doubled each time)")
+    run.add_argument("--retry-max-wait", type=float, help="longest single wait, Retry-After included (default 30)")
+    run.add_argument("--ca-bundle", help="PEM CA bundle to verify the gateway's TLS certificate with (verification is always on)")
+    run.add_argument("--baseline", help="baseline file of known failures (default: baselines/<provider>.yaml when present)")
+    run.add_argument("--no-baseline", action="store_true", help="ignore baselines: run baselined cases as plain cases")
     run.add_argument("--cases", default=str(DEFAULT_CASES_DIR), help="directory of case files")
     run.add_argument("-k", dest="keyword", help="select cases by id substring expression (pytest -k)")
     run.add_argument("-m", dest="markers", help="select cases by marker expression: gemini, openai, must, should, <feature>")
@@ -51,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", default="reference", help="serve this profile's prefixes")
     serve.add_argument("--fault", action="append", default=[], help="fault to reproduce (repeatable)")
     serve.add_argument("--api-key", default="reference-key", help="the key the gateway accepts")
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds added before every response (benchmarks)")
 
     validate = commands.add_parser("validate", help="check a captured response body against the suite's schemas")
     validate.add_argument("file")
@@ -58,13 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="no fields beyond the spec")
 
     commands.add_parser("faults", help="list the reference gateway's faults")
+
+    compare = commands.add_parser("compare", help="the side-by-side matrix (HTML and Markdown) of earlier runs' results.json")
+    compare.add_argument("results", nargs="+", help="results.json files (or report directories holding one)")
+    compare.add_argument("--out", default=str(REPO_ROOT / "reports"), help="directory for matrix.html and matrix.md (default: reports/)")
+
+    differ = commands.add_parser("diff", help="new failures, fixes and changed outcomes between two runs")
+    differ.add_argument("old", help="the earlier results.json (or its directory)")
+    differ.add_argument("new", help="the later results.json (or its directory)")
+
+    base = commands.add_parser("baseline", help="write a baseline of a run's failed, errored and flaky cases")
+    base.add_argument("results", help="results.json (or its directory)")
+    base.add_argument("--out", help="baseline file (default: baselines/<provider>.yaml); reasons and issues already there are kept")
+    base.add_argument("--reason", default="known failure", help="reason recorded for new entries")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "list": cmd_list, "serve": cmd_serve, "validate": cmd_validate, "faults": cmd_faults}[args.command](args)
+        commands = {"run": cmd_run, "list": cmd_list, "serve": cmd_serve, "validate": cmd_validate, "faults": cmd_faults,
+                    "compare": cmd_compare, "diff": cmd_diff, "baseline": cmd_baseline}
+        return commands[args.command](args)
     except ConfigError as exc:
         print(exc.one_line(), file=sys.stderr)
         return EXIT_USAGE
@@ -72,25 +98,65 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
+OVERRIDES = ("base_url", "api_key_env", "gemini_prefix", "gemini_auth", "openai_prefix", "openai_auth", "model", "concurrency",
+             "timeout", "retries", "retry_backoff", "retry_max_wait", "ca_bundle")
 
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the suite once per provider; with several, also write the matrix over all of them."""
     from conformance.providers import load_provider, with_overrides
+    from conformance.results import read_results
 
     cases_dir = Path(args.cases).resolve()
     load_cases(cases_dir)  # a broken case file is a one-line error before anything is sent
-    overrides = {k: getattr(args, k) for k in ("base_url", "api_key_env", "gemini_prefix", "gemini_auth", "openai_prefix",
-                                               "openai_auth", "model", "concurrency", "timeout")}
-    provider = with_overrides(load_provider(args.provider), overrides)
-    check_target(provider, reference=args.reference, faults=args.fault)
-    out = Path(args.out) if args.out else REPO_ROOT / "reports" / provider.name
+    if args.repeat < 1:
+        raise ConfigError("must be at least 1", field="--repeat")
+    if args.baseline:
+        from conformance.baseline import load_baseline
+
+        if not Path(args.baseline).is_file():
+            raise ConfigError("baseline file not found", source=args.baseline, field="--baseline")
+        load_baseline(args.baseline)  # a broken baseline is a one-line error before anything is sent
+    names = args.provider or ["reference"]
+    overrides = {k: getattr(args, k) for k in OVERRIDES}
+    providers = [with_overrides(load_provider(name), overrides) for name in names]
+    seen: set[str] = set()
+    for provider in providers:
+        check_target(provider, reference=args.reference, faults=args.fault)
+        if provider.name in seen:
+            raise ConfigError(f"provider {provider.name!r} given twice", field="--provider")
+        seen.add(provider.name)
+    if len(providers) == 1:
+        out = Path(args.out) if args.out else REPO_ROOT / "reports" / providers[0].name
+        return run_one(args, names[0], cases_dir, out, overrides)
+    parent = Path(args.out) if args.out else REPO_ROOT / "reports"
+    codes = []
+    documents = []
+    for name, provider in zip(names, providers, strict=True):
+        out = parent / provider.name
+        print(f"=== provider {provider.name} -> {out}", flush=True)
+        codes.append(run_one(args, name, cases_dir, out, overrides))
+        if (out / "results.json").exists():
+            documents.append(read_results(out / "results.json"))
+    if documents:
+        from conformance.reports import write_matrix
+
+        html_path, md_path = write_matrix(documents, parent)
+        print(f"matrix of {len(documents)} providers: {html_path} and {md_path}")
+    return max(codes)
+
+
+def run_one(args: argparse.Namespace, provider_name: str, cases_dir: Path, out: Path, overrides: dict[str, object]) -> int:
+    """One provider's run through pytest: results.json, junit.xml, report.html and its one-column matrix in ``out``."""
+    import pytest
+
     out.mkdir(parents=True, exist_ok=True)
     pytest_args = [
         str(cases_dir),
         f"--rootdir={cases_dir.parent}",
         "-p", "no:cacheprovider",
         f"--cases-root={cases_dir}",
-        f"--provider={args.provider}",
+        f"--provider={provider_name}",
         f"--out={out}",
         f"--junitxml={out / 'junit.xml'}",
         "-o", "junit_suite_name=gateway-conformance",
@@ -98,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"--html={out / 'report.html'}",
         "--self-contained-html",
         f"--mode={args.mode}",
+        f"--repeat={args.repeat}",
         "-rfE",
         "--tb=line" if args.quiet else "--tb=short",
         "-q",
@@ -107,6 +174,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             pytest_args.append(f"--{name.replace('_', '-')}={value}")
     if args.reference:
         pytest_args.append("--reference")
+    if args.baseline:
+        pytest_args.append(f"--baseline={args.baseline}")
+    if args.no_baseline:
+        pytest_args.append("--no-baseline")
     pytest_args.extend(f"--fault={name}" for name in args.fault)
     if args.keyword:
         pytest_args += ["-k", args.keyword]
@@ -159,7 +230,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for name in args.fault:
         if name not in FAULTS:
             raise ConfigError(f"unknown fault {name!r} (see `conformance faults`)", field="--fault")
-    app = create_app(gemini_prefix=provider.gemini.prefix, openai_prefix=provider.openai.prefix, api_key=args.api_key, faults=args.fault)
+    app = create_app(gemini_prefix=provider.gemini.prefix, openai_prefix=provider.openai.prefix, api_key=args.api_key, faults=args.fault,
+                     latency=args.latency)
     print(f"reference gateway on http://127.0.0.1:{args.port} (gemini {provider.gemini.prefix or '/'}, openai {provider.openai.prefix or '/'},"
           f" faults: {', '.join(args.fault) or 'none'})", flush=True)
     serve_forever(app, port=args.port)
@@ -189,6 +261,44 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{path}: {violation.pointer or '/'}: {violation.message}")
     print(f"{path}: {name}: {'valid' if not violations else f'{len(violations)} violation(s)'}")
     return 0 if not violations else 1
+
+
+def _results_path(given: str) -> Path:
+    path = Path(given)
+    return path / "results.json" if path.is_dir() else path
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from conformance.reports import write_matrix
+    from conformance.results import read_results
+
+    documents = [read_results(_results_path(given)) for given in args.results]
+    html_path, md_path = write_matrix(documents, Path(args.out))
+    print(f"matrix of {len(documents)} runs: {html_path} and {md_path}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Exit 0 without new failures, 1 with at least one, 2 on bad input."""
+    from conformance.diff import diff_runs, format_diff
+    from conformance.results import read_results
+
+    old, new = read_results(_results_path(args.old)), read_results(_results_path(args.new))
+    diff = diff_runs(old, new)
+    print(format_diff(diff, old, new))
+    return 1 if diff.regressed else 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from conformance.baseline import default_baseline_path, write_baseline
+    from conformance.results import read_results
+
+    document = read_results(_results_path(args.results))
+    provider = document["run"]["provider"]
+    path = Path(args.out) if args.out else default_baseline_path(provider)
+    count = write_baseline(provider, document["cases"], path, args.reason)
+    print(f"baseline of {provider}: {count} known failures in {path}")
+    return 0
 
 
 def cmd_faults(_: argparse.Namespace) -> int:

@@ -21,6 +21,15 @@ class SentRequest:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """An answer that was retried (429 or 503): its status, its Retry-After header, and the wait before the next try."""
+
+    status: int
+    retry_after: str | None
+    waited: float
+
+
+@dataclass(frozen=True)
 class Exchange:
     """A request, its response bytes and timings, or the transport error that ended it."""
 
@@ -34,6 +43,7 @@ class Exchange:
     elapsed: float = 0.0
     error: str | None = None
     retries: int = 0
+    retry_log: tuple[Retry, ...] = ()
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 Protocol = Literal["gemini", "openai"]
 Level = Literal["MUST", "SHOULD"]
-Outcome = Literal["passed", "failed", "errored", "unsupported", "skipped"]
+Outcome = Literal["passed", "failed", "errored", "flaky", "unsupported", "skipped"]
 AuthMode = Literal["profile", "none", "invalid", "query", "x-goog-api-key", "bearer"]
 StreamMode = Literal["none", "sse", "json-array"]
 

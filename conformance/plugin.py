@@ -16,6 +16,7 @@ import pytest
 
 from conformance.cases import DEFAULT_CASES_DIR, REPO_ROOT, load_case_file
 from conformance.errors import ConfigError
+from conformance.baseline import Baseline
 from conformance.model import Case, feature_marker
 from conformance.redact import Redactor
 from conformance.results import RunInfo, build_results, case_record, now, write_results
@@ -35,6 +36,7 @@ class RunState:
         self.cases: list[Case] = []
         self.document: dict[str, Any] | None = None
         self.out: Path | None = None
+        self.baseline: Baseline | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,7 +54,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--out", default=None, help="report directory (default: reports/<provider>)")
     group.addoption("--reference", action="store_true", help="serve the profile from the embedded reference gateway")
     group.addoption("--fault", action="append", default=[], help="fault to inject into the embedded reference (repeatable)")
-    group.addoption("--mode", choices=("compat", "strict"), default="compat", help="strict: no extra fields")
+    group.addoption("--mode", choices=("compat", "strict"), default="compat",
+                    help="strict: byte-faithful to Google (no extra fields, exact status pairs, framing); compat: what the SDKs tolerate")
+    group.addoption("--repeat", type=int, default=1, help="run every case N times; passed in some rounds only is flaky")
+    group.addoption("--retries", type=int, default=None, help="retries of a 429 or 503 answer (profile retry.attempts)")
+    group.addoption("--retry-backoff", type=float, default=None, help="seconds before the first retry without Retry-After")
+    group.addoption("--retry-max-wait", type=float, default=None, help="longest single wait between retries, Retry-After included")
+    group.addoption("--ca-bundle", default=None, help="PEM CA bundle to verify the gateway's TLS certificate with")
+    group.addoption("--baseline", default=None, help="baseline file of known failures (default: baselines/<provider>.yaml if present)")
+    group.addoption("--no-baseline", action="store_true", help="run baselined cases as plain cases")
     group.addoption("--cases-root", default=None, help=f"directory of case files (default: {DEFAULT_CASES_DIR})")
 
 
@@ -127,16 +137,31 @@ class CaseItem(pytest.Item):
         if result is None:
             pytest.skip("not run: the wire phase did not reach this case")
         if result.outcome == "passed":
+            state = self.config.stash[STATE_KEY]
+            judged = state.baseline.judge(self.case.id, "passed") if state.baseline else None
+            if judged is not None:
+                entry = judged[0]
+                raise CaseFailed(f"baselined as {entry.expect} ({entry.reason}) but now passes: remove it from {state.baseline.source}")
             return
         if result.outcome in ("unsupported", "skipped"):
             pytest.skip(f"{result.outcome}: {result.message}")
-        raise (CaseFailed if result.outcome == "failed" else CaseErrored)(result.message)
+        state = self.config.stash[STATE_KEY]
+        judged = state.baseline.judge(self.case.id, result.outcome) if state.baseline else None
+        if judged is not None:
+            entry, status = judged
+            if status == "expected":
+                pytest.xfail(state.redactor.text(f"baselined ({entry.reason}): {result.message}"))
+            raise CaseFailed(f"baselined as {entry.expect} ({entry.reason}) but {status}: {result.outcome}: {result.message}")
+        raise (CaseFailed if result.outcome in ("failed", "flaky") else CaseErrored)(result.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, (CaseFailed, CaseErrored)):
             state = self.config.stash[STATE_KEY]
             result = self.session.stash.get(RESULTS_KEY, {}).get(self.case.id)
-            return format_failure(case_record(self.case, result, state.redactor))
+            text = format_failure(case_record(self.case, result, state.redactor, state.baseline))
+            if result is not None and result.outcome == "passed":
+                text = f"{excinfo.value}\n{text}"
+            return text
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -176,7 +201,8 @@ def _indent(text: str, limit: int) -> str:
 
 
 def _overrides(config: pytest.Config) -> dict[str, Any]:
-    names = ("base_url", "api_key_env", "gemini_prefix", "gemini_auth", "openai_prefix", "openai_auth", "model", "concurrency", "timeout")
+    names = ("base_url", "api_key_env", "gemini_prefix", "gemini_auth", "openai_prefix", "openai_auth", "model", "concurrency", "timeout",
+             "retries", "retry_backoff", "retry_max_wait", "ca_bundle")
     return {name: config.getoption("--" + name.replace("_", "-")) for name in names}
 
 
@@ -197,6 +223,9 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
         if config.getoption("--reference"):
             provider = dataclasses.replace(provider, embedded=True, base_url=None)
         faults = tuple(config.getoption("--fault"))
+        state.baseline = _baseline(config, provider.name)
+        if config.getoption("--repeat") < 1:
+            raise ConfigError("must be at least 1", field="--repeat")
         target_cm = open_target(provider, faults)
         target = target_cm.__enter__()
     except ConfigError as exc:
@@ -215,8 +244,12 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
             mode=config.getoption("--mode"),
             embedded=provider.embedded,
             faults=list(faults),
+            repeat=config.getoption("--repeat"),
+            retry=dataclasses.asdict(provider.retry),
+            baseline=state.baseline.source if state.baseline else None,
         )
-        runner = Runner(provider, target.api_key, SchemaStore.load(), strict=config.getoption("--mode") == "strict")
+        runner = Runner(provider, target.api_key, SchemaStore.load(), strict=config.getoption("--mode") == "strict",
+                        repeat=config.getoption("--repeat"))
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         progress = _Progress(reporter, len(items), provider.name, provider.concurrency)
         session.stash[RESULTS_KEY] = state.results = runner.run(state.cases, progress.update)
@@ -225,6 +258,19 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
         return (yield)
     finally:
         target_cm.__exit__(None, None, None)
+
+
+def _baseline(config: pytest.Config, provider: str) -> Baseline | None:
+    """The baseline in force: --baseline FILE, else baselines/<provider>.yaml when present; none with --no-baseline."""
+    from conformance.baseline import default_baseline_path, load_baseline
+
+    if config.getoption("--no-baseline"):
+        return None
+    given = config.getoption("--baseline")
+    if given:
+        return load_baseline(given)
+    default = default_baseline_path(provider)
+    return load_baseline(default) if default.exists() else None
 
 
 class _Progress:
@@ -255,10 +301,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE_KEY, None)
     if state is None or state.info is None:
         return
-    document = build_results(state.info, state.cases, state.results, state.redactor)
+    document = build_results(state.info, state.cases, state.results, state.redactor, state.baseline)
     state.document = document
     assert state.out is not None
     write_results(document, state.out / "results.json")
+    from conformance.reports import write_matrix
+
+    write_matrix([document], state.out)
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = pytest.ExitCode.OK if document["summary"]["gate"] == "pass" else pytest.ExitCode.TESTS_FAILED
 
@@ -273,11 +322,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         per_feature[(record["protocol"], record["feature"])][record["outcome"]] += 1
     write = terminalreporter.write_line
     terminalreporter.section("conformance summary")
-    header = f"{'protocol/feature':40} {'passed':>6} {'failed':>6} {'errored':>7} {'unsupp.':>7} {'skipped':>7}"
+    header = f"{'protocol/feature':40} {'passed':>6} {'failed':>6} {'errored':>7} {'flaky':>5} {'unsupp.':>7} {'skipped':>7}"
     write(header)
     for (protocol, feature), counts in sorted(per_feature.items()):
         write(
-            f"{protocol + '/' + feature:40} {counts['passed']:>6} {counts['failed']:>6} {counts['errored']:>7}"
+            f"{protocol + '/' + feature:40} {counts['passed']:>6} {counts['failed']:>6} {counts['errored']:>7} {counts['flaky']:>5}"
             f" {counts['unsupported']:>7} {counts['skipped']:>7}"
         )
     summary = document["summary"]
@@ -285,6 +334,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     should = summary["by_level"]["SHOULD"]
     write(
         f"gate: {summary['gate'].upper()}  (MUST: {must['passed']} passed, {must['failed']} failed, {must['errored']} errored;"
-        f" SHOULD: {should['passed']} passed, {should['failed'] + should['errored']} not passed)"
+        f"{' flaky ' + str(must['flaky']) + ';' if must['flaky'] else ''}"
+        f" SHOULD: {should['passed']} passed, {should['failed'] + should['errored'] + should['flaky']} not passed)"
     )
+    if "baseline" in summary:
+        known = summary["baseline"]
+        write(f"baseline: {known['expected_failures']} expected failures, {known['unexpected_passes']} unexpected passes,"
+              f" {known['changed']} changed outcomes")
     write(f"reports: {state.out}")

@@ -35,6 +35,16 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """How 429 and 503 answers are retried: at most ``attempts`` more tries, waiting ``Retry-After`` when given
+    (capped at ``max_wait``), else ``backoff`` seconds doubled on each retry."""
+
+    attempts: int = 2
+    backoff: float = 1.0
+    max_wait: float = 30.0
+
+
+@dataclass(frozen=True)
 class Provider:
     """A gateway profile after command-line overrides."""
 
@@ -52,6 +62,8 @@ class Provider:
     concurrency: int = 8
     description: str = ""
     source: str = ""
+    retry: RetryPolicy = RetryPolicy()
+    ca_bundle: str | None = None
 
     def route(self, protocol: str) -> Route:
         return self.gemini if protocol == "gemini" else self.openai
@@ -111,7 +123,21 @@ def load_provider(name_or_path: str) -> Provider:
         concurrency=int(raw.get("concurrency", 8)),
         description=raw.get("description", ""),
         source=str(path),
+        retry=RetryPolicy(**raw.get("retry", {})),
+        ca_bundle=_ca_bundle(raw.get("ca_bundle"), path.parent, path),
     )
+
+
+def _ca_bundle(value: str | None, base: Path, source: Path | str | None, field: str = "ca_bundle") -> str | None:
+    """A CA bundle path (relative to the profile's folder), which must be a readable file."""
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if not path.is_file():
+        raise ConfigError(f"CA bundle not found: {value}", source=source, field=field)
+    return str(path.resolve())
 
 
 def with_overrides(provider: Provider, overrides: dict[str, Any]) -> Provider:
@@ -149,4 +175,16 @@ def with_overrides(provider: Provider, overrides: dict[str, Any]) -> Provider:
         changes["timeouts"] = dataclasses.replace(
             provider.timeouts, total=total, read=min(provider.timeouts.read, total), connect=min(provider.timeouts.connect, total)
         )
+    retry = {name: overrides.get(f"retry_{name}") for name in ("attempts", "backoff", "max_wait")}
+    if overrides.get("retries") is not None:
+        retry["attempts"] = overrides["retries"]
+    retry = {k: v for k, v in retry.items() if v is not None}
+    for name, value in retry.items():
+        if value < 0:
+            flag = "--retries" if name == "attempts" else f"--retry-{name.replace('_', '-')}"
+            raise ConfigError("must not be negative", field=flag)
+    if retry:
+        changes["retry"] = dataclasses.replace(provider.retry, **retry)
+    if overrides.get("ca_bundle"):
+        changes["ca_bundle"] = _ca_bundle(overrides["ca_bundle"], Path.cwd(), None, "--ca-bundle")
     return dataclasses.replace(provider, **changes)

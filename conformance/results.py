@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.baseline import Baseline, baseline_record
 from conformance.cases import validate_document
 from conformance.exchange import Exchange
 from conformance.model import LEVELS, Case
@@ -18,7 +19,8 @@ from conformance.runner import CaseResult
 
 FORMAT = "gateway-conformance/results"
 FORMAT_VERSION = 1
-OUTCOMES = ("passed", "failed", "errored", "unsupported", "skipped")
+OUTCOMES = ("passed", "failed", "errored", "flaky", "unsupported", "skipped")
+BROKEN = ("failed", "errored", "flaky")
 BODY_LIMIT_FAILED = 16 * 1024
 BODY_LIMIT_PASSED = 4 * 1024
 
@@ -34,6 +36,9 @@ class RunInfo:
     mode: str = "compat"
     embedded: bool = False
     faults: list[str] = field(default_factory=list)
+    repeat: int = 1
+    retry: dict[str, float] | None = None
+    baseline: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
 
@@ -70,6 +75,11 @@ def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: in
         },
         "error": redactor.text(exchange.error) if exchange.error else None,
     }
+    if exchange.retry_log:
+        record["retries"] = [
+            {"status": r.status, "retry_after": redactor.text(r.retry_after) if r.retry_after else None, "waited_ms": round(r.waited * 1000, 3)}
+            for r in exchange.retry_log
+        ]
     if exchange.status is not None:
         response_body, response_cut = body_text(redactor.data(exchange.body), limit)
         record["response"] = {
@@ -82,7 +92,7 @@ def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: in
     return record
 
 
-def case_record(case: Case, result: CaseResult | None, redactor: Redactor) -> dict[str, Any]:
+def case_record(case: Case, result: CaseResult | None, redactor: Redactor, baseline: Baseline | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": case.id,
         "protocol": case.protocol,
@@ -98,6 +108,12 @@ def case_record(case: Case, result: CaseResult | None, redactor: Redactor) -> di
         "passes": result.passes if result else 0,
         "evidence": None,
     }
+    if result is not None and result.rounds:
+        record["rounds"] = list(result.rounds)
+    if baseline is not None:
+        judged = baseline.judge(case.id, record["outcome"])
+        if judged is not None:
+            record["baseline"] = baseline_record(*judged)
     attempt = result.evidence_attempt if result else None
     if attempt is not None:
         limit = BODY_LIMIT_PASSED if attempt.passed else BODY_LIMIT_FAILED
@@ -123,12 +139,26 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     for record in records:
         counts[record["outcome"]] += 1
         by_level[record["level"]][record["outcome"]] += 1
-    must_broken = by_level["MUST"]["failed"] + by_level["MUST"]["errored"]
-    return {"total": len(records), **counts, "by_level": by_level, "gate": "fail" if must_broken else "pass"}
+    judged = {"expected": 0, "unexpected-pass": 0, "changed": 0}
+    gate_breakers = 0
+    for record in records:
+        status = (record.get("baseline") or {}).get("status")
+        if status is not None:
+            judged[status] += 1
+            gate_breakers += status != "expected"
+        elif record["level"] == "MUST" and record["outcome"] in BROKEN:
+            gate_breakers += 1
+    summary = {"total": len(records), **counts, "by_level": by_level, "gate": "fail" if gate_breakers else "pass"}
+    if any(record.get("baseline") for record in records):
+        summary["baseline"] = {"expected_failures": judged["expected"], "unexpected_passes": judged["unexpected-pass"],
+                               "changed": judged["changed"]}
+    return summary
 
 
-def build_results(info: RunInfo, cases: list[Case], results: dict[str, CaseResult], redactor: Redactor) -> dict[str, Any]:
-    records = [case_record(case, results.get(case.id), redactor) for case in cases]
+def build_results(
+    info: RunInfo, cases: list[Case], results: dict[str, CaseResult], redactor: Redactor, baseline: Baseline | None = None
+) -> dict[str, Any]:
+    records = [case_record(case, results.get(case.id), redactor, baseline) for case in cases]
     finished = info.finished_at or now()
     return {
         "format": FORMAT,
@@ -146,6 +176,9 @@ def build_results(info: RunInfo, cases: list[Case], results: dict[str, CaseResul
             "finished_at": _iso(finished),
             "duration_ms": round((finished - info.started_at).total_seconds() * 1000, 3),
             "python": platform.python_version(),
+            "repeat": info.repeat,
+            **({"retry": info.retry} if info.retry is not None else {}),
+            **({"baseline": redactor.text(info.baseline)} if info.baseline else {}),
         },
         "summary": summarize(records),
         "cases": records,

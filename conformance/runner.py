@@ -55,6 +55,7 @@ class CaseResult:
     duration_ms: float
     attempts: tuple[Attempt, ...] = ()
     passes: int = 0
+    rounds: tuple[Outcome, ...] = ()
 
     @property
     def evidence_attempt(self) -> Attempt | None:
@@ -118,11 +119,14 @@ def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
 class Runner:
     """Runs cases against one provider with bounded concurrency."""
 
-    def __init__(self, provider: Provider, api_key: str | None, schemas: SchemaStore, *, strict: bool = False) -> None:
+    def __init__(
+        self, provider: Provider, api_key: str | None, schemas: SchemaStore, *, strict: bool = False, repeat: int = 1
+    ) -> None:
         self.provider = provider
         self.api_key = api_key
         self.schemas = schemas
         self.strict = strict
+        self.repeat = max(1, repeat)
 
     def run(self, cases: Iterable[Case], on_result: Callable[[CaseResult], None] | None = None) -> dict[str, CaseResult]:
         return asyncio.run(self.run_async(list(cases), on_result))
@@ -139,17 +143,27 @@ class Runner:
             if on_result is not None:
                 on_result(result)
 
+        # longest first (steps x required passes x rounds): the long chains do not end up alone at the tail
+        ordered = sorted(cases, key=lambda c: len(c.steps) * c.policy.require, reverse=True)
         try:
-            await asyncio.gather(*(one(case) for case in cases))
+            await asyncio.gather(*(one(case) for case in ordered))
         finally:
             await transport.aclose()
         return {case.id: results[case.id] for case in cases}
 
     async def run_case(self, transport: Transport, case: Case) -> CaseResult:
-        started = time.perf_counter()
+        """The case's verdict; with ``repeat`` > 1 the whole policy runs that many rounds (see ``fold_rounds``)."""
         skipped = skip_reason(case, self.provider)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
+        started = time.perf_counter()
+        rounds = [await self.run_round(transport, case) for _ in range(self.repeat)]
+        if self.repeat == 1:
+            return rounds[0]
+        return fold_rounds(case, rounds, (time.perf_counter() - started) * 1000)
+
+    async def run_round(self, transport: Transport, case: Case) -> CaseResult:
+        started = time.perf_counter()
         attempts: list[Attempt] = []
         passes = 0
         policy = case.policy
@@ -221,3 +235,19 @@ def verdict(case: Case, attempts: list[Attempt], passes: int, duration_ms: float
     if policy.repeat > 1:
         message += f" [{passes} of {len(attempts)} attempts passed, {policy.require} required]"
     return CaseResult(case, outcome, message, duration_ms, tuple(attempts), passes)
+
+
+def fold_rounds(case: Case, rounds: list[CaseResult], duration_ms: float) -> CaseResult:
+    """Fold repeated rounds of one case: all passed is passed; some passed and some not is flaky; none is the last verdict."""
+    outcomes = tuple(r.outcome for r in rounds)
+    attempts = tuple(a for r in rounds for a in r.attempts)
+    passes = sum(r.passes for r in rounds)
+    passed = outcomes.count("passed")
+    n = len(rounds)
+    if passed == n:
+        return CaseResult(case, "passed", f"passed in all {n} rounds", duration_ms, attempts, passes, outcomes)
+    broken = next(r for r in reversed(rounds) if r.outcome != "passed")
+    if passed:
+        message = f"flaky: passed in {passed} of {n} rounds; otherwise {broken.outcome}: {broken.message}"
+        return CaseResult(case, "flaky", message, duration_ms, attempts, passes, outcomes)
+    return CaseResult(case, broken.outcome, f"{broken.message} [passed in none of {n} rounds]", duration_ms, attempts, passes, outcomes)

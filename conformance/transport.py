@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import ssl
 import time
 from typing import Any
 
 import httpx
 
 from conformance.checks.registry import substitute_model as substitute
-from conformance.exchange import Exchange, SentRequest
+from conformance.exchange import Exchange, Retry, SentRequest
 from conformance.model import RequestSpec
 from conformance.providers import Provider
 
@@ -34,6 +36,7 @@ class Transport:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=provider.concurrency * 2, max_keepalive_connections=provider.concurrency * 2),
             trust_env=False,
+            verify=tls_context(provider.ca_bundle),
         )
 
     async def aclose(self) -> None:
@@ -77,6 +80,24 @@ class Transport:
         return SentRequest(method=spec.method, url=url, headers=tuple(headers.items()), body=payload)
 
     async def send(self, request: SentRequest) -> Exchange:
+        """Send, retrying 429 and 503 answers under the provider's retry policy; the retries are recorded."""
+        from conformance.retry import RETRIED_STATUSES, wait_before_retry
+
+        policy = self.provider.retry
+        log: list[Retry] = []
+        while True:
+            exchange = await self.send_once(request)
+            if exchange.status not in RETRIED_STATUSES or len(log) >= policy.attempts:
+                break
+            retry_after = exchange.header("retry-after")
+            wait = wait_before_retry(policy, len(log), retry_after)
+            log.append(Retry(status=exchange.status or 0, retry_after=retry_after, waited=wait))
+            await asyncio.sleep(wait)
+        if log:
+            exchange = dataclasses.replace(exchange, retries=len(log), retry_log=tuple(log))
+        return exchange
+
+    async def send_once(self, request: SentRequest) -> Exchange:
         started = time.perf_counter()
         chunks: list[tuple[int, float]] = []
         body = bytearray()
@@ -109,7 +130,9 @@ class Transport:
             kind = type(exc).__name__.replace("Timeout", " timeout").lower()
             error = f"{kind}: no progress within the limit ({self.provider.timeouts.read:g} s read, {self.provider.timeouts.connect:g} s connect)"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc or 'connection failed'}"
+            detail = str(exc) or _root_cause(exc) or "connection failed"
+            where = f" after HTTP {status} and {len(body)} body bytes" if status is not None else ""
+            error = f"{type(exc).__name__}: {detail}{where}"
         except (OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         if ttfb is None and status is not None:
@@ -125,3 +148,21 @@ class Transport:
             elapsed=time.perf_counter() - started,
             error=error,
         )
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """Certificate verification is always on: httpx's default trust store, or only the given CA bundle."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost exception of a chain that says something, e.g. ``ConnectionResetError: [Errno 104] ...``."""
+    found = ""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(current):
+            found = f"{type(current).__name__}: {current}"
+        current = current.__cause__ or current.__context__
+    return found

@@ -71,10 +71,28 @@ def test_canary_key_never_reaches_an_artifact(tmp_path, style):
     results = json.loads((tmp_path / "results.json").read_text())
     sent = [ex for c in results["cases"] if c["evidence"] for ex in c["evidence"]["exchanges"]]
     assert any("[REDACTED]" in ex["request"]["url"] + json.dumps(ex["request"]["headers"]) for ex in sent)
+    checked = {path.name for path in tmp_path.rglob("*") if path.is_file()}
+    assert {"results.json", "junit.xml", "report.html", "matrix.html", "matrix.md"} <= checked
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert canary not in path.read_text(errors="replace"), f"key leaked into {path.name}"
     assert canary not in done.stdout and canary not in done.stderr
+
+
+def test_canary_key_never_reaches_a_multi_provider_matrix_or_compare(tmp_path):
+    canary = "CANARY-k3y-matrix-1a2b3c4d5e"
+    done = conformance("run", "--provider", "reference", "--provider", "rivus", "--reference", "--api-key-env", "CANARY_KEY",
+                       "--fault", "errors-as-500", "-m", "errors", "--out", str(tmp_path / "runs"), env={"CANARY_KEY": canary})
+    assert done.returncode == 1, done.stderr[-2000:]
+    compared = conformance("compare", str(tmp_path / "runs" / "reference"), str(tmp_path / "runs" / "rivus"), "--out", str(tmp_path / "cmp"))
+    differ = conformance("diff", str(tmp_path / "runs" / "reference"), str(tmp_path / "runs" / "rivus"))
+    assert compared.returncode == 0 and differ.returncode in (0, 1)
+    assert (tmp_path / "runs" / "matrix.html").is_file() and (tmp_path / "cmp" / "matrix.md").is_file()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert canary not in path.read_text(errors="replace"), f"key leaked into {path}"
+    for output in (done, compared, differ):
+        assert canary not in output.stdout + output.stderr
 
 
 def test_unreachable_gateway_is_errored_not_a_crash(tmp_path):

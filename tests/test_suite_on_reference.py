@@ -59,7 +59,8 @@ def test_fault_is_caught_by_its_intended_cases(fault_runs, fault):
 
 
 def test_every_check_used_by_cases_is_tripped_by_some_fault(all_cases, fault_runs):
-    used = {e.check for case in all_cases for step in case.steps for e in step.expect}
+    # "strict" holds only under --mode strict; tests/test_verdict_modes.py proves a fault trips it there
+    used = {e.check for case in all_cases for step in case.steps for e in step.expect} - {"strict"}
     tripped = {
         failure.expectation.check
         for results in fault_runs.values()

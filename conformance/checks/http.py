@@ -15,7 +15,9 @@ def status(ctx: CheckContext, expected: int | list[int]) -> list[Failure]:
     if got in allowed:
         return []
     want = " or ".join(str(code) for code in allowed)
-    return [Failure(f"expected HTTP {want}, got {got}")]
+    location = ctx.exchange.header("location") if got is not None and 300 <= got < 400 else None
+    note = f" (a redirect to {location}, not followed: the key is sent to the configured base URL only)" if location else ""
+    return [Failure(f"expected HTTP {want}, got {got}{note}")]
 
 
 @check("content_type")

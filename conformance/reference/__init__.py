@@ -1,9 +1,19 @@
-"""The embedded reference gateway: a deterministic, conformant server of both protocols with faults."""
+"""The embedded reference gateway: a deterministic, conformant server of both protocols with faults.
+
+Submodules are imported on use (``conformance.reference.app``, ``.faults``, ``.server``), so that
+reading the fault registry does not load the web stack.
+"""
 
 from __future__ import annotations
 
-from .app import create_app
-from .faults import FAULTS, Fault
-from .server import ReferenceServer, serve_forever
+import importlib
+from typing import Any
 
-__all__ = ["FAULTS", "Fault", "ReferenceServer", "create_app", "serve_forever"]
+_EXPORTS = {"create_app": "app", "FAULTS": "faults", "Fault": "faults", "ReferenceServer": "server", "serve_forever": "server"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(name)

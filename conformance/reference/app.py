@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from . import gemini, openai
 from .catalogue import Catalogue
 from .faults import check_fault_names
+from .latency import AddedLatency
 from .settings import ReferenceSettings, faults_of, settings_of
 
 
@@ -46,11 +48,12 @@ def create_app(
     api_key: str = "reference-key",
     faults: Iterable[str] = (),
     models: Sequence[str] | None = None,
+    latency: float = 0.0,
 ) -> Starlette:
     """A reference gateway: a Starlette app serving both protocols.
 
     ``app.state.faults`` is a mutable set of active fault names, read on every request; unknown
-    names given here raise ValueError.
+    names given here raise ValueError. ``latency`` seconds are added before every response (benchmarks).
     """
     active = check_fault_names(faults)
     native = _prefix(gemini_prefix, "gemini")
@@ -68,7 +71,8 @@ def create_app(
         Route(f"{compat}/chat/completions", openai.chat_completions, methods=["POST"]),
         Route(f"{compat}/models", openai.list_models, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    middleware = [Middleware(AddedLatency, seconds=latency)] if latency > 0 else []
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found}, middleware=middleware)
     app.router.redirect_slashes = False
     app.state.reference = settings
     app.state.faults = active
