@@ -23,19 +23,51 @@ GEMINI_TYPES: dict[str, str] = {
 # Fields of Gemini's Schema message (schemas/gemini.schema.json: Schema), camelCase and snake_case.
 SCHEMA_FIELDS: frozenset[str] = frozenset(
     {
-        "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems", "properties",
-        "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "example", "anyOf",
-        "propertyOrdering", "default", "items", "minimum", "maximum",
-        "max_items", "min_items", "min_properties", "max_properties", "min_length", "max_length", "any_of",
+        "type",
+        "format",
+        "title",
+        "description",
+        "nullable",
+        "enum",
+        "maxItems",
+        "minItems",
+        "properties",
+        "required",
+        "minProperties",
+        "maxProperties",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "example",
+        "anyOf",
+        "propertyOrdering",
+        "default",
+        "items",
+        "minimum",
+        "maximum",
+        "max_items",
+        "min_items",
+        "min_properties",
+        "max_properties",
+        "min_length",
+        "max_length",
+        "any_of",
         "property_ordering",
     }
 )
 _SNAKE = {
-    "max_items": "maxItems", "min_items": "minItems", "min_properties": "minProperties",
-    "max_properties": "maxProperties", "min_length": "minLength", "max_length": "maxLength",
-    "any_of": "anyOf", "property_ordering": "propertyOrdering",
+    "max_items": "maxItems",
+    "min_items": "minItems",
+    "min_properties": "minProperties",
+    "max_properties": "maxProperties",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "any_of": "anyOf",
+    "property_ordering": "propertyOrdering",
 }
-_INT64_FIELDS = frozenset({"maxItems", "minItems", "minProperties", "maxProperties", "minLength", "maxLength"})
+_INT64_FIELDS = frozenset(
+    {"maxItems", "minItems", "minProperties", "maxProperties", "minLength", "maxLength"}
+)
 _DROPPED = frozenset({"propertyOrdering", "example", "nullable"})
 
 

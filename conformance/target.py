@@ -48,4 +48,5 @@ def open_target(provider: Provider, faults: tuple[str, ...] = ()) -> Iterator[Ta
     )
     with ReferenceServer(app) as server:
         # The reference's own trigger prompts replace the profile's: they are what this target answers to.
-        yield Target(dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS)), key, faults)
+        served = dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS))
+        yield Target(served, key, faults)

@@ -30,7 +30,9 @@ def replies_to(turn: Any, response: Any) -> list[dict[str, Any]]:
         replies = []
         for call in turn["tool_calls"]:
             if isinstance(call, Mapping):
-                replies.append({"role": "tool", "tool_call_id": call.get("id", ""), "content": json.dumps(response)})
+                replies.append(
+                    {"role": "tool", "tool_call_id": call.get("id", ""), "content": json.dumps(response)}
+                )
         if replies:
             return replies
     parts = turn.get("parts") if isinstance(turn, Mapping) else None

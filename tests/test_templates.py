@@ -1,4 +1,4 @@
-"""Request templates: ``$replies`` to function calls, ``{trigger:NAME}`` prompts, and the profile field behind them."""
+"""Request templates: ``$replies`` to function calls, ``{trigger:NAME}`` prompts and the profile field."""
 
 from __future__ import annotations
 
@@ -17,14 +17,24 @@ from conformance.runner import StepReferenceError, fill_from, skip_reason
 from conformance.templates import fill_triggers, replies_to, trigger_names
 
 SENT = SentRequest("POST", "http://127.0.0.1/x", (), b"{}")
-GEMINI_TURN = {"role": "model", "parts": [
-    {"functionCall": {"id": "a1", "name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "c2ln"},
-    {"functionCall": {"id": "b2", "name": "get_weather", "args": {"city": "Rome"}}},
-]}
-OPENAI_MESSAGE = {"role": "assistant", "content": None, "tool_calls": [
-    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
-    {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
-]}
+GEMINI_TURN = {
+    "role": "model",
+    "parts": [
+        {
+            "functionCall": {"id": "a1", "name": "get_weather", "args": {"city": "Paris"}},
+            "thoughtSignature": "c2ln",
+        },
+        {"functionCall": {"id": "b2", "name": "get_weather", "args": {"city": "Rome"}}},
+    ],
+}
+OPENAI_MESSAGE = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
+        {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+    ],
+}
 
 
 def exchange(body: Any) -> Exchange:
@@ -48,10 +58,20 @@ def test_replies_to_an_openai_message_are_tool_messages() -> None:
 
 
 def test_replies_are_spliced_into_their_list() -> None:
-    steps = [exchange({"candidates": [{"content": GEMINI_TURN}]}), exchange({"choices": [{"message": OPENAI_MESSAGE}]})]
-    template = {"contents": [{"$from": "0#/candidates/0/content"},
-                             {"role": "user", "parts": [{"$replies": {"to": "0#/candidates/0/content", "response": {"ok": True}}}]}],
-                "messages": ["first", {"$replies": {"to": "1#/choices/0/message"}}, "last"]}
+    steps = [
+        exchange({"candidates": [{"content": GEMINI_TURN}]}),
+        exchange({"choices": [{"message": OPENAI_MESSAGE}]}),
+    ]
+    template = {
+        "contents": [
+            {"$from": "0#/candidates/0/content"},
+            {
+                "role": "user",
+                "parts": [{"$replies": {"to": "0#/candidates/0/content", "response": {"ok": True}}}],
+            },
+        ],
+        "messages": ["first", {"$replies": {"to": "1#/choices/0/message"}}, "last"],
+    }
     filled = fill_from(template, steps)
     assert filled["contents"][0] == GEMINI_TURN
     assert [p["functionResponse"]["id"] for p in filled["contents"][1]["parts"]] == ["a1", "b2"]
@@ -78,22 +98,36 @@ def test_triggers_are_found_and_filled() -> None:
 
 def _case(text: str) -> Case:
     request = RequestSpec("POST", "/x", body={"contents": [{"parts": [{"text": text}]}]})
-    return Case(id="gemini/safety/x", protocol="gemini", feature="safety", level="MUST", title="t", reference="r",
-                steps=(Step(request, ()),), policy=Policy(), source=Path("x.yaml"))
+    return Case(
+        id="gemini/safety/x",
+        protocol="gemini",
+        feature="safety",
+        level="MUST",
+        title="t",
+        reference="r",
+        steps=(Step(request, ()),),
+        policy=Policy(),
+        source=Path("x.yaml"),
+    )
 
 
 def test_a_case_needing_a_missing_trigger_is_skipped_with_the_reason() -> None:
     provider = load_provider("google")
     assert provider.triggers == {}
     assert skip_reason(_case("{trigger:prompt-block}"), provider) == (
-        "skipped", "provider google names no trigger prompt 'prompt-block' (profile field triggers)")
+        "skipped",
+        "provider google names no trigger prompt 'prompt-block' (profile field triggers)",
+    )
     assert skip_reason(_case("plain"), provider) is None
     armed = dataclasses.replace(provider, triggers={"prompt-block": "P"})
     assert skip_reason(_case("{trigger:prompt-block}"), armed) is None
 
 
 def test_profile_triggers_load_and_are_checked(tmp_path: Path) -> None:
-    base = "name: gw\ngemini: {prefix: /v1beta, auth: query}\nopenai: {prefix: /v1, auth: bearer}\nmodels: {default: m}\n"
+    base = (
+        "name: gw\ngemini: {prefix: /v1beta, auth: query}\nopenai: {prefix: /v1, auth: bearer}\n"
+        "models: {default: m}\n"
+    )
     good = tmp_path / "gw.yaml"
     good.write_text(base + "triggers: {prompt-block: 'blocked words'}\n", encoding="utf-8")
     assert load_provider(str(good)).triggers == {"prompt-block": "blocked words"}

@@ -58,8 +58,10 @@ def schema_problems(instance: Any, schema: Any, limit: int = 3) -> list[tuple[st
 def _count_problem(count: int, want: int | Mapping[str, int], noun: str) -> str | None:
     low, high = (want, want) if isinstance(want, int) else (want.get("min"), want.get("max"))
     if (low is not None and count < low) or (high is not None and count > high):
-        bound = str(want) if isinstance(want, int) else " and ".join(
-            f"{'at least' if k == 'min' else 'at most'} {v}" for k, v in want.items()
+        bound = (
+            str(want)
+            if isinstance(want, int)
+            else " and ".join(f"{'at least' if k == 'min' else 'at most'} {v}" for k, v in want.items())
         )
         return f"expected {bound} {noun}, got {count}"
     return None
@@ -79,7 +81,12 @@ def json_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [Failure(f"answer text of {noun} {index} is not JSON ({exc.msg} at char {exc.pos}): {show(text, 80)}", where)]
+        return [
+            Failure(
+                f"answer text of {noun} {index} is not JSON ({exc.msg} at char {exc.pos}): {show(text, 80)}",
+                where,
+            )
+        ]
     schema: Any = args.get("schema")
     if "schema_from" in args:
         found = jp.resolve(sent_body(ctx), args["schema_from"])
@@ -88,8 +95,10 @@ def json_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         schema = found[0][1]
     if schema is None:
         return []
-    return [Failure(f"answer JSON of {noun} {index} breaks the schema at {pointer or '/'}: {message}", where)
-            for pointer, message in schema_problems(value, schema)]
+    return [
+        Failure(f"answer JSON of {noun} {index} breaks the schema at {pointer or '/'}: {message}", where)
+        for pointer, message in schema_problems(value, schema)
+    ]
 
 
 # -- function calls --------------------------------------------------------------------------------
@@ -116,7 +125,14 @@ def gemini_calls(body: Any, index: int) -> list[Call] | None:
     for n, part in enumerate(parts if isinstance(parts, list) else []):
         if isinstance(part, dict) and isinstance(part.get("functionCall"), dict):
             call = part["functionCall"]
-            calls.append(Call(f"/candidates/{index}/content/parts/{n}/functionCall", call.get("name"), call.get("args", {}), call.get("id")))
+            calls.append(
+                Call(
+                    f"/candidates/{index}/content/parts/{n}/functionCall",
+                    call.get("name"),
+                    call.get("args", {}),
+                    call.get("id"),
+                )
+            )
     return calls
 
 
@@ -134,7 +150,7 @@ def openai_calls(body: Any, index: int) -> list[Call] | None:
             continue
         problems: list[str] = []
         if item.get("type") != "function":
-            problems.append(f"type is {show(item.get('type'))}, expected \"function\"")
+            problems.append(f'type is {show(item.get("type"))}, expected "function"')
         function = item.get("function") if isinstance(item.get("function"), dict) else {}
         raw = function.get("arguments")
         args: Any = None
@@ -158,14 +174,24 @@ def declared_functions(protocol: str, request: Any) -> dict[str, Any]:
             continue
         if protocol == "openai":
             function = tool.get("function")
-            if tool.get("type") == "function" and isinstance(function, dict) and isinstance(function.get("name"), str):
+            if (
+                tool.get("type") == "function"
+                and isinstance(function, dict)
+                and isinstance(function.get("name"), str)
+            ):
                 declared[function["name"]] = function.get("parameters", {"type": "object"})
             continue
         for declaration in tool.get("functionDeclarations", tool.get("function_declarations")) or []:
             if not isinstance(declaration, dict) or not isinstance(declaration.get("name"), str):
                 continue
-            schema = next((declaration[key] for key in ("parametersJsonSchema", "parameters_json_schema", "parameters")
-                           if key in declaration), {"type": "object"})
+            schema = next(
+                (
+                    declaration[key]
+                    for key in ("parametersJsonSchema", "parameters_json_schema", "parameters")
+                    if key in declaration
+                ),
+                {"type": "object"},
+            )
             declared[declaration["name"]] = to_json_schema(schema)
     return declared
 
@@ -178,7 +204,12 @@ def function_calls(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     calls = gemini_calls(body, index) if ctx.protocol == "gemini" else openai_calls(body, index)
     noun = "candidate" if ctx.protocol == "gemini" else "choice"
     if calls is None:
-        return [Failure(f"{noun} {index} is missing", f"/{'candidates' if ctx.protocol == 'gemini' else 'choices'}/{index}")]
+        return [
+            Failure(
+                f"{noun} {index} is missing",
+                f"/{'candidates' if ctx.protocol == 'gemini' else 'choices'}/{index}",
+            )
+        ]
     failures: list[Failure] = []
     if "count" in args:
         problem = _count_problem(len(calls), args["count"], "function calls")
@@ -188,7 +219,12 @@ def function_calls(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     for call in calls:
         failures.extend(Failure(f"{call.where}: {p}", call.where) for p in call.problems)
         if "name" in args and call.name != args["name"]:
-            failures.append(Failure(f"{call.where}: expected a call of {show(args['name'])}, got {show(call.name)}", call.where))
+            failures.append(
+                Failure(
+                    f"{call.where}: expected a call of {show(args['name'])}, got {show(call.name)}",
+                    call.where,
+                )
+            )
     if args.get("declared"):
         failures.extend(_declared_failures(ctx, calls))
     if "ids" in args:
@@ -203,14 +239,27 @@ def _declared_failures(ctx: CheckContext, calls: list[Call]) -> list[Failure]:
         if call.problems:
             continue
         if call.name not in declared:
-            failures.append(Failure(f"{call.where}: {show(call.name)} is not a function declared in the request "
-                                    f"(declared: {', '.join(sorted(declared)) or 'none'})", call.where))
+            failures.append(
+                Failure(
+                    f"{call.where}: {show(call.name)} is not a function declared in the request "
+                    f"(declared: {', '.join(sorted(declared)) or 'none'})",
+                    call.where,
+                )
+            )
             continue
         if not isinstance(call.args, dict):
-            failures.append(Failure(f"{call.where}: args is {show(call.args)}, expected an object", call.where))
+            failures.append(
+                Failure(f"{call.where}: args is {show(call.args)}, expected an object", call.where)
+            )
             continue
         for pointer, message in schema_problems(call.args, declared[call.name]):
-            failures.append(Failure(f"{call.where}: args of {call.name} break the declared parameters at {pointer or '/'}: {message}", call.where))
+            failures.append(
+                Failure(
+                    f"{call.where}: args of {call.name} break the declared parameters"
+                    f" at {pointer or '/'}: {message}",
+                    call.where,
+                )
+            )
     return failures
 
 
@@ -221,15 +270,25 @@ def _id_failures(calls: list[Call], mode: str, pattern: str | None) -> list[Fail
         if call.id is None and mode == "when_present":
             continue
         if not isinstance(call.id, str) or not call.id:
-            failures.append(Failure(f"{call.where}: expected a non-empty id, got {show(call.id)}", call.where))
+            failures.append(
+                Failure(f"{call.where}: expected a non-empty id, got {show(call.id)}", call.where)
+            )
             continue
         if call.id == call.name:
-            failures.append(Failure(f"{call.where}: the id is the function name {show(call.name)}, not a call id", call.where))
+            failures.append(
+                Failure(
+                    f"{call.where}: the id is the function name {show(call.name)}, not a call id", call.where
+                )
+            )
         if call.id in seen:
-            failures.append(Failure(f"{call.where}: id {show(call.id)} repeats the id of {seen[call.id]}", call.where))
+            failures.append(
+                Failure(f"{call.where}: id {show(call.id)} repeats the id of {seen[call.id]}", call.where)
+            )
         seen.setdefault(call.id, call.where)
         if pattern is not None and not re.search(pattern, call.id):
-            failures.append(Failure(f"{call.where}: id {show(call.id, 60)} does not match /{pattern}/", call.where))
+            failures.append(
+                Failure(f"{call.where}: id {show(call.id, 60)} does not match /{pattern}/", call.where)
+            )
     return failures
 
 
@@ -275,8 +334,13 @@ def parts(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     if "before" in args:
         later = [n for n, part in enumerate(found) if args["before"] in part_kinds(part)]
         if later and positions and max(positions) > min(later):
-            failures.append(Failure(f"{where}/{max(positions)}: a {kind} part comes after the {args['before']} part "
-                                    f"{where}/{min(later)}", f"{where}/{max(positions)}"))
+            failures.append(
+                Failure(
+                    f"{where}/{max(positions)}: a {kind} part comes after the {args['before']} part "
+                    f"{where}/{min(later)}",
+                    f"{where}/{max(positions)}",
+                )
+            )
     return failures
 
 
@@ -296,6 +360,7 @@ def thoughts_apart(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     for thought in thoughts:
         snippet = thought.strip()
         if snippet and answer and snippet in answer:
-            failures.append(Failure(f"the answer text repeats the thought summary {show(snippet, 80)}", where))
+            failures.append(
+                Failure(f"the answer text repeats the thought summary {show(snippet, 80)}", where)
+            )
     return failures
-

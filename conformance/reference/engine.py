@@ -57,10 +57,10 @@ streaming renderer can send it piece by piece.
 
 from __future__ import annotations
 
-import re
 import ast
 import json
 import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -332,7 +332,7 @@ def evaluate(expression: str) -> str | None:
     """The value of an integer arithmetic expression as Python prints it, or None when it is not one."""
 
     def value(node: ast.AST) -> Any:
-        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        if isinstance(node, ast.Constant) and type(node.value) is int:
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
             inner = value(node.operand)

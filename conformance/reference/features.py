@@ -19,16 +19,30 @@ from typing import Any, Literal
 from conformance.gemini_schema import SCHEMA_FIELDS, to_json_schema
 
 from .errors import ProtocolError, invalid_argument, openai_invalid
+from .gemini_request import API_PACKAGE
 from .wire import camel_to_snake
 
 Mode = Literal["AUTO", "ANY", "NONE", "VALIDATED"]
 MODES: tuple[str, ...] = ("MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED")
 TOOL_FIELDS: tuple[str, ...] = (
-    "codeExecution", "computerUse", "fileSearch", "functionDeclarations", "googleMaps", "googleSearch",
-    "googleSearchRetrieval", "mcpServers", "urlContext",
+    "codeExecution",
+    "computerUse",
+    "fileSearch",
+    "functionDeclarations",
+    "googleMaps",
+    "googleSearch",
+    "googleSearchRetrieval",
+    "mcpServers",
+    "urlContext",
 )
 DECLARATION_FIELDS: tuple[str, ...] = (
-    "behavior", "description", "name", "parameters", "parametersJsonSchema", "response", "responseJsonSchema",
+    "behavior",
+    "description",
+    "name",
+    "parameters",
+    "parametersJsonSchema",
+    "response",
+    "responseJsonSchema",
 )
 FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$")
 JSON_MIME = "application/json"
@@ -93,18 +107,25 @@ def _get(mapping: Mapping[str, Any], camel: str) -> Any:
 
 
 def _native_error(path: str, message: str) -> ProtocolError:
-    text = f"* GenerateContentRequest.{path}: {message}" if not message.startswith("Invalid JSON") else message
+    text = (
+        f"* GenerateContentRequest.{path}: {message}" if not message.startswith("Invalid JSON") else message
+    )
     return ProtocolError(invalid_argument(text, [(path, message)]))
 
 
 def _unknown(path: str, key: str) -> ProtocolError:
-    return _native_error(path, f'Invalid JSON payload received. Unknown name "{key}" at \'{path}\': Cannot find field.')
+    return _native_error(
+        path, f"Invalid JSON payload received. Unknown name \"{key}\" at '{path}': Cannot find field."
+    )
 
 
 def check_gemini_schema(schema: Any, path: str) -> None:
     """Refuse a Gemini Schema holding a field that Schema does not have, as Google's parser does."""
     if not isinstance(schema, Mapping):
-        raise _native_error(path, f"Invalid value at '{path}' (type.googleapis.com/google.ai.generativelanguage.v1beta.Schema), {json.dumps(schema)}")
+        raise _native_error(
+            path,
+            f"Invalid value at '{path}' (type.googleapis.com/{API_PACKAGE}.Schema), {json.dumps(schema)}",
+        )
     for key, value in schema.items():
         if key not in SCHEMA_FIELDS:
             raise _unknown(path, key)
@@ -127,8 +148,11 @@ def _native_function(declaration: Any, path: str, unsanitized: bool) -> Function
             raise _unknown(path, key)
     name = declaration.get("name")
     if not isinstance(name, str) or not FUNCTION_NAME.match(name):
-        raise _native_error(f"{path}.name", f"Invalid function name {json.dumps(name)}: it must start with a letter or an "
-                            "underscore and contain only a-z, A-Z, 0-9, underscores, dots, colons and dashes, at most 128.")
+        raise _native_error(
+            f"{path}.name",
+            f"Invalid function name {json.dumps(name)}: it must start with a letter or an "
+            "underscore and contain only a-z, A-Z, 0-9, underscores, dots, colons and dashes, at most 128.",
+        )
     parameters = _get(declaration, "parameters")
     json_schema = _get(declaration, "parametersJsonSchema")
     if parameters is not None and json_schema is not None:
@@ -164,29 +188,56 @@ def native_features(request: Mapping[str, Any], *, unsanitized: bool = False) ->
     schema = config.get("responseSchema")
     json_schema = config.get("responseJsonSchema", config.get("_responseJsonSchema"))
     if schema is not None and json_schema is not None:
-        raise _native_error("generation_config", "response_schema and response_json_schema cannot both be set.")
+        raise _native_error(
+            "generation_config", "response_schema and response_json_schema cannot both be set."
+        )
     if schema is not None:
         check_gemini_schema(schema, "generation_config.response_schema")
         schema = to_json_schema(schema)
     if (schema is not None or json_schema is not None) and mime not in (JSON_MIME, ENUM_MIME):
-        raise _native_error("generation_config", "a response schema needs response_mime_type application/json or text/x.enum.")
+        raise _native_error(
+            "generation_config", "a response schema needs response_mime_type application/json or text/x.enum."
+        )
     if mime == ENUM_MIME and not isinstance((schema or json_schema or {}).get("enum"), list):
-        raise _native_error("generation_config.response_schema", "text/x.enum needs a response schema of type STRING with an enum.")
-    safety = {s["category"]: s["threshold"] for s in request.get("safetySettings") or [] if "category" in s and "threshold" in s}
+        raise _native_error(
+            "generation_config.response_schema",
+            "text/x.enum needs a response schema of type STRING with an enum.",
+        )
+    safety = {
+        s["category"]: s["threshold"]
+        for s in request.get("safetySettings") or []
+        if "category" in s and "threshold" in s
+    }
     thinking_config = config.get("thinkingConfig") or {}
     thinking = Thinking(
         include_thoughts=bool(thinking_config.get("includeThoughts")),
-        enabled=bool(thinking_config.get("includeThoughts")) or thinking_config.get("thinkingBudget", 0) != 0
+        enabled=bool(thinking_config.get("includeThoughts"))
+        or thinking_config.get("thinkingBudget", 0) != 0
         or thinking_config.get("thinkingLevel", "THINKING_LEVEL_UNSPECIFIED") != "THINKING_LEVEL_UNSPECIFIED",
     )
-    return Features(tuple(functions), mode, allowed_names, True, code, mime, schema if schema is not None else json_schema,
-                    safety, thinking)
+    return Features(
+        tuple(functions),
+        mode,
+        allowed_names,
+        True,
+        code,
+        mime,
+        schema if schema is not None else json_schema,
+        safety,
+        thinking,
+    )
 
 
 def _native_tool_config(config: Mapping[str, Any]) -> tuple[Mode, tuple[str, ...]]:
     for key in config:
-        if key not in ("functionCallingConfig", "function_calling_config", "retrievalConfig", "retrieval_config",
-                       "includeServerSideToolInvocations", "include_server_side_tool_invocations"):
+        if key not in (
+            "functionCallingConfig",
+            "function_calling_config",
+            "retrievalConfig",
+            "retrieval_config",
+            "includeServerSideToolInvocations",
+            "include_server_side_tool_invocations",
+        ):
             raise _unknown("tool_config", key)
     calling = _get(config, "functionCallingConfig") or {}
     if not isinstance(calling, Mapping):
@@ -194,12 +245,16 @@ def _native_tool_config(config: Mapping[str, Any]) -> tuple[Mode, tuple[str, ...
     raw_mode = calling.get("mode", "AUTO")
     mode = next((m for m in MODES if isinstance(raw_mode, str) and m == raw_mode.upper()), None)
     if mode is None:
-        raise _native_error("tool_config.function_calling_config.mode",
-                            f"Invalid value at 'tool_config.function_calling_config.mode' "
-                            f"(type.googleapis.com/google.ai.generativelanguage.v1beta.FunctionCallingConfig.Mode), {json.dumps(raw_mode)}")
+        raise _native_error(
+            "tool_config.function_calling_config.mode",
+            f"Invalid value at 'tool_config.function_calling_config.mode' "
+            f"(type.googleapis.com/{API_PACKAGE}.FunctionCallingConfig.Mode), {json.dumps(raw_mode)}",
+        )
     names = _get(calling, "allowedFunctionNames") or []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise _native_error("tool_config.function_calling_config.allowed_function_names", "must be a list of strings.")
+        raise _native_error(
+            "tool_config.function_calling_config.allowed_function_names", "must be a list of strings."
+        )
     return ("AUTO" if mode == "MODE_UNSPECIFIED" else mode), tuple(names)  # type: ignore[return-value]
 
 
@@ -215,25 +270,49 @@ def openai_features(body: Mapping[str, Any], *, unsanitized: bool = False) -> Fe
     functions: list[Function] = []
     tools = body.get("tools")
     if tools is not None and not isinstance(tools, list):
-        raise _openai_error(f"Invalid type for 'tools': expected an array, but got {type(tools).__name__} instead.", "tools")
+        raise _openai_error(
+            f"Invalid type for 'tools': expected an array, but got {type(tools).__name__} instead.", "tools"
+        )
     for n, tool in enumerate(tools or []):
         param = f"tools[{n}]"
-        if not isinstance(tool, Mapping) or tool.get("type") != "function" or not isinstance(tool.get("function"), Mapping):
-            raise _openai_error(f"Invalid value for '{param}': expected an object with type 'function' and a 'function' object.", param)
+        if (
+            not isinstance(tool, Mapping)
+            or tool.get("type") != "function"
+            or not isinstance(tool.get("function"), Mapping)
+        ):
+            raise _openai_error(
+                f"Invalid value for '{param}': expected an object with type 'function' and a"
+                " 'function' object.",
+                param,
+            )
         function = tool["function"]
         name = function.get("name")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
-            raise _openai_error(f"Invalid '{param}.function.name': string does not match pattern. Expected a string that "
-                                "matches the pattern '^[a-zA-Z0-9_-]+$'.", f"{param}.function.name")
+            raise _openai_error(
+                f"Invalid '{param}.function.name': string does not match pattern. Expected a string that "
+                "matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                f"{param}.function.name",
+            )
         parameters = function.get("parameters", {"type": "object", "properties": {}})
         if not isinstance(parameters, Mapping):
-            raise _openai_error(f"Invalid type for '{param}.function.parameters': expected an object.", f"{param}.function.parameters")
+            raise _openai_error(
+                f"Invalid type for '{param}.function.parameters': expected an object.",
+                f"{param}.function.parameters",
+            )
         if unsanitized:  # F23: forwarded into Gemini's parameters as is; Google refuses JSON Schema keywords
             try:
-                check_gemini_schema({k: (v.upper() if k == "type" and isinstance(v, str) else v) for k, v in parameters.items()},
-                                    f"tools[0].function_declarations[{n}].parameters")
+                check_gemini_schema(
+                    {
+                        k: (v.upper() if k == "type" and isinstance(v, str) else v)
+                        for k, v in parameters.items()
+                    },
+                    f"tools[0].function_declarations[{n}].parameters",
+                )
             except ProtocolError as refused:
-                raise _openai_error(str(getattr(refused.error, "message", "Invalid tool schema")), f"{param}.function.parameters") from None
+                raise _openai_error(
+                    str(getattr(refused.error, "message", "Invalid tool schema")),
+                    f"{param}.function.parameters",
+                ) from None
         functions.append(Function(name, parameters))
     mode, allowed = _tool_choice(body.get("tool_choice"), [f.name for f in functions])
     parallel = body.get("parallel_tool_calls", True) is not False
@@ -245,19 +324,31 @@ def _tool_choice(choice: Any, names: list[str]) -> tuple[Mode, tuple[str, ...]]:
     if choice is None:
         return "AUTO", ()
     if choice is not None and not names:
-        raise _openai_error("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice")
+        raise _openai_error(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            "tool_choice",
+        )
     if isinstance(choice, str):
         modes: dict[str, Mode] = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
         if choice not in modes:
-            raise _openai_error(f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.", "tool_choice")
+            raise _openai_error(
+                f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.",
+                "tool_choice",
+            )
         return modes[choice], ()
     function = choice.get("function") if isinstance(choice, Mapping) else None
     name = function.get("name") if isinstance(function, Mapping) else None
     if not isinstance(choice, Mapping) or choice.get("type") != "function" or not isinstance(name, str):
-        raise _openai_error("Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or "
-                            "{\"type\": \"function\", \"function\": {\"name\": ...}}.", "tool_choice")
+        raise _openai_error(
+            "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or "
+            '{"type": "function", "function": {"name": ...}}.',
+            "tool_choice",
+        )
     if name not in names:
-        raise _openai_error(f"Invalid value for 'tool_choice': function '{name}' not found in 'tools'.", "tool_choice.function.name")
+        raise _openai_error(
+            f"Invalid value for 'tool_choice': function '{name}' not found in 'tools'.",
+            "tool_choice.function.name",
+        )
     return "ANY", (name,)
 
 
@@ -272,7 +363,12 @@ def _response_format(value: Any) -> tuple[str | None, Any]:
     if kind == "json_schema":
         spec = value.get("json_schema")
         if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
-            raise _openai_error("Missing required parameter: 'response_format.json_schema.name'.", "response_format.json_schema.name")
+            raise _openai_error(
+                "Missing required parameter: 'response_format.json_schema.name'.",
+                "response_format.json_schema.name",
+            )
         return JSON_MIME, spec.get("schema", {})
-    raise _openai_error(f"Invalid value: {json.dumps(kind)}. Supported values are: 'text', 'json_object', and 'json_schema'.",
-                        "response_format.type")
+    raise _openai_error(
+        f"Invalid value: {json.dumps(kind)}. Supported values are: 'text', 'json_object', and 'json_schema'.",
+        "response_format.type",
+    )

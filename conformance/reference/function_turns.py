@@ -35,7 +35,9 @@ class Reply:
 
 
 def _parts(content: Mapping[str, Any], kind: str) -> list[tuple[int, Mapping[str, Any]]]:
-    return [(n, part) for n, part in enumerate(content.get("parts") or []) if isinstance(part.get(kind), Mapping)]
+    return [
+        (n, part) for n, part in enumerate(content.get("parts") or []) if isinstance(part.get(kind), Mapping)
+    ]
 
 
 def _only_responses(content: Mapping[str, Any]) -> bool:
@@ -43,7 +45,9 @@ def _only_responses(content: Mapping[str, Any]) -> bool:
     return bool(parts) and all("functionResponse" in part for part in parts)
 
 
-def check_function_turns(contents: Sequence[Mapping[str, Any]], refuse: Refuse, *, require_signatures: bool) -> None:
+def check_function_turns(
+    contents: Sequence[Mapping[str, Any]], refuse: Refuse, *, require_signatures: bool
+) -> None:
     """Raise (through ``refuse(field, message)``) on the first rule the conversation breaks."""
     current_start = 0
     for index, content in enumerate(contents):
@@ -56,16 +60,25 @@ def check_function_turns(contents: Sequence[Mapping[str, Any]], refuse: Refuse, 
         previous = contents[index - 1] if index > 0 else {}
         calls = _parts(previous, "functionCall") if previous.get("role") == "model" else []
         if not calls:
-            raise refuse(f"contents[{index}]", "Please ensure that function response turn comes immediately after a function call turn.")
+            raise refuse(
+                f"contents[{index}]",
+                "Please ensure that function response turn comes immediately after a function call turn.",
+            )
         if len(responses) != len(calls):
-            raise refuse(f"contents[{index}]", "Please ensure that the number of function response parts is equal to the "
-                                               "number of function call parts of the function call turn.")
+            raise refuse(
+                f"contents[{index}]",
+                "Please ensure that the number of function response parts is equal to the "
+                "number of function call parts of the function call turn.",
+            )
         ids = {call["functionCall"].get("id") for _, call in calls} - {None, ""}
         for n, part in responses:
             given = part["functionResponse"].get("id")
             if ids and given and given not in ids:
-                raise refuse(f"contents[{index}].parts[{n}].function_response.id",
-                             f"functionResponse id {json.dumps(given)} does not match the id of any functionCall of the function call turn.")
+                raise refuse(
+                    f"contents[{index}].parts[{n}].function_response.id",
+                    f"functionResponse id {json.dumps(given)} does not match the id of any functionCall"
+                    " of the function call turn.",
+                )
     if not require_signatures:
         return
     for index in range(current_start, len(contents)):
@@ -73,10 +86,13 @@ def check_function_turns(contents: Sequence[Mapping[str, Any]], refuse: Refuse, 
         calls = _parts(content, "functionCall") if content.get("role") == "model" else []
         if calls and not calls[0][1].get("thoughtSignature"):
             name = calls[0][1]["functionCall"].get("name")
-            raise refuse(f"contents[{index}].parts[{calls[0][0]}]",
-                         "Function call is missing a thought_signature in functionCall parts. This is required for tools to work "
-                         "correctly, and missing thought_signature may lead to degraded model performance. Additional data, "
-                         f"function call `default_api:{name}` , position {index + 1}. Please refer to {SIGNATURE_DOCS} for more details.")
+            raise refuse(
+                f"contents[{index}].parts[{calls[0][0]}]",
+                "Function call is missing a thought_signature in functionCall parts. This is required for "
+                "tools to work correctly, and missing thought_signature may lead to degraded model "
+                f"performance. Additional data, function call `default_api:{name}` , position {index + 1}. "
+                f"Please refer to {SIGNATURE_DOCS} for more details.",
+            )
 
 
 def last_replies(contents: Sequence[Mapping[str, Any]]) -> tuple[Reply, ...]:

@@ -36,11 +36,11 @@ from .errors import (
 from .features import native_features
 from .function_turns import check_function_turns, last_replies, split_responses
 from .gemini_request import ParseMode, parse_json_body, read_count_tokens_request, read_generate_request
+from .ids import derive_id
 from .native_parts import render_blocked_prompt, render_candidate_body
 from .responder import respond
-from .tool_faults import degrade_features, distort_generation, distort_native_body
-from .ids import derive_id
 from .settings import faults_of, settings_of
+from .tool_faults import degrade_features, distort_generation, distort_native_body
 from .wire import gemini_response, snake_keys
 
 DEFAULT_PAGE_SIZE = 50
@@ -285,13 +285,15 @@ def generate_content(request: Request, body: Any, model_id: str, faults: frozens
     """``:generateContent``."""
     native = read_generate_request(distort_native_body(body, faults), parse_mode(faults))
     info = serving_model(request, model_id, "generateContent", faults)
-    features = degrade_features(native_features(native.canonical, unsanitized="tool-schema-unsanitized" in faults), faults)
+    features = native_features(native.canonical, unsanitized="tool-schema-unsanitized" in faults)
+    features = degrade_features(features, faults)
     contents = native.canonical["contents"]
     if "parallel-responses-split" in faults:
         contents = split_responses(contents)
     check_function_turns(contents, native_refusal, require_signatures=True)
     prompt, sampling = degrade_input(native.prompt, native.sampling, faults)
-    generation = distort_generation(respond(prompt, sampling, features, last_replies(contents), native.fingerprint()), faults)
+    generation = respond(prompt, sampling, features, last_replies(contents), native.fingerprint())
+    generation = distort_generation(generation, faults)
     response_id = derive_id("generateContent", info.id, native.fingerprint())
     return success(render_generate_response(generation, info.id, response_id, faults), faults)
 

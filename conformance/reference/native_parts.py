@@ -26,8 +26,18 @@ def render_parts(completion: Completion) -> list[dict[str, Any]]:
     """Thought parts first, then code and its result, the answer text, and function calls last."""
     parts: list[dict[str, Any]] = [{"text": thought, "thought": True} for thought in completion.thoughts]
     for run in completion.code:
-        parts.append({"executableCode": {"language": "PYTHON", "code": run.code, **({"id": run.id} if run.id else {})}})
-        parts.append({"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": run.output, **({"id": run.id} if run.id else {})}})
+        parts.append(
+            {"executableCode": {"language": "PYTHON", "code": run.code, **({"id": run.id} if run.id else {})}}
+        )
+        parts.append(
+            {
+                "codeExecutionResult": {
+                    "outcome": "OUTCOME_OK",
+                    "output": run.output,
+                    **({"id": run.id} if run.id else {}),
+                }
+            }
+        )
     if completion.text or not (completion.calls or completion.code):
         parts.append({"text": completion.text})
     for call in completion.calls:
@@ -40,13 +50,24 @@ def render_parts(completion: Completion) -> list[dict[str, Any]]:
     return parts
 
 
-def render_candidate_body(completion: Completion, index: int, finish: str, faults: Set[str]) -> dict[str, Any]:
+def render_candidate_body(
+    completion: Completion, index: int, finish: str, faults: Set[str]
+) -> dict[str, Any]:
     """One candidate: a blocked one has ``content: {}`` and its ratings (opaque under the fault)."""
     if completion.blocked:
         if "safety-block-opaque" in faults:
             return {"content": {"parts": [{"text": ""}], "role": "model"}, "index": index}
-        return {"content": {}, "finishReason": "SAFETY", "index": index, "safetyRatings": render_ratings(completion.safety_ratings)}
-    candidate: dict[str, Any] = {"content": {"parts": render_parts(completion), "role": "model"}, "finishReason": finish, "index": index}
+        return {
+            "content": {},
+            "finishReason": "SAFETY",
+            "index": index,
+            "safetyRatings": render_ratings(completion.safety_ratings),
+        }
+    candidate: dict[str, Any] = {
+        "content": {"parts": render_parts(completion), "role": "model"},
+        "finishReason": finish,
+        "index": index,
+    }
     if completion.calls:
         candidate["finishMessage"] = FUNCTION_CALL_MESSAGE
     if completion.safety_ratings:
@@ -57,7 +78,10 @@ def render_candidate_body(completion: Completion, index: int, finish: str, fault
 def render_blocked_prompt(generation: Generation, usage: dict[str, Any], faults: Set[str]) -> dict[str, Any]:
     """The body of a prompt blocked before generation: no candidates, ``promptFeedback.blockReason``."""
     if "safety-block-opaque" in faults:
-        return {"candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "index": 0}], "usageMetadata": usage}
+        return {
+            "candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "index": 0}],
+            "usageMetadata": usage,
+        }
     feedback: dict[str, Any] = {"blockReason": generation.block_reason}
     if generation.prompt_safety_ratings:
         feedback["safetyRatings"] = render_ratings(generation.prompt_safety_ratings)

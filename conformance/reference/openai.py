@@ -33,8 +33,8 @@ from .function_turns import check_function_turns, last_replies, split_responses
 from .ids import derive_id
 from .openai_tools import messages_to_contents, render_tool_calls
 from .responder import respond
-from .tool_faults import degrade_features, distort_generation
 from .settings import faults_of, settings_of
+from .tool_faults import degrade_features, distort_generation
 from .wire import openai_response
 
 ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant", "tool")
@@ -323,22 +323,31 @@ def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> Cha
     fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
     features = openai_features(body, unsanitized=unsanitized)
     contents = tuple(messages_to_contents(body["messages"]))
-    return ChatRequest(model=model, prompt=prompt, sampling=sampling, fingerprint=fingerprint, features=features, contents=contents)
+    return ChatRequest(
+        model=model,
+        prompt=prompt,
+        sampling=sampling,
+        fingerprint=fingerprint,
+        features=features,
+        contents=contents,
+    )
 
 
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def render_choice(completion: Completion, index: int, faults: Set[str], fingerprint: str = "") -> dict[str, Any]:
+def render_choice(
+    completion: Completion, index: int, faults: Set[str], fingerprint: str = ""
+) -> dict[str, Any]:
     """One choice of a chat completion (function calls as ``tool_calls``, finish ``tool_calls``)."""
     finish = "stop" if "finish-reason-always-stop" in faults else FINISH_REASONS[completion.finish_reason]
     if completion.calls and "tool-calls-finish-stop" not in faults:
         finish = "tool_calls"
     choice: dict[str, Any] = {"index": index}
     if "openai-message-missing" not in faults:
-        message: dict[str, Any] = {"role": "assistant", "content": completion.text if (completion.text or not completion.calls) else None}
-        if completion.blocked:
-            message["content"] = None
+        shown = (completion.text or not completion.calls) and not completion.blocked
+        content = completion.text if shown else None
+        message: dict[str, Any] = {"role": "assistant", "content": content}
         if completion.calls:
             message["tool_calls"] = render_tool_calls(completion, fingerprint, faults)
         choice["message"] = message
@@ -385,7 +394,8 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
         contents = split_responses(contents)
     check_function_turns(contents, _refusal, require_signatures=False)
     features = degrade_features(chat.features, faults)
-    generation = distort_generation(respond(prompt, sampling, features, last_replies(contents), chat.fingerprint), faults)
+    generation = respond(prompt, sampling, features, last_replies(contents), chat.fingerprint)
+    generation = distort_generation(generation, faults)
     prompt_tokens = generation.prompt.total
     completion_tokens = generation.candidates_token_count
     result: dict[str, Any] = {}
@@ -395,7 +405,8 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
     result["created"] = int(time.time())
     result["model"] = chat.model
     result["choices"] = [
-        render_choice(choice, index, faults, chat.fingerprint) for index, choice in enumerate(generation.candidates)
+        render_choice(choice, index, faults, chat.fingerprint)
+        for index, choice in enumerate(generation.candidates)
     ] or [{"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}]
     result["usage"] = {
         "prompt_tokens": prompt_tokens,

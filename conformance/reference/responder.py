@@ -58,7 +58,9 @@ def _last_user_text(prompt: Prompt) -> str:
     return "" if index is None else prompt.turns[index].text
 
 
-def choose_calls(text: str, features: Features, replies: tuple[Reply, ...], fingerprint: str) -> tuple[FunctionCall, ...]:
+def choose_calls(
+    text: str, features: Features, replies: tuple[Reply, ...], fingerprint: str
+) -> tuple[FunctionCall, ...]:
     """The function calls the model makes, or none."""
     candidates = features.callable
     if not candidates:
@@ -74,7 +76,9 @@ def choose_calls(text: str, features: Features, replies: tuple[Reply, ...], fing
         places = places[:1]
     calls = []
     for index, place in enumerate(places):
-        call = FunctionCall(chosen.name, instance_of(chosen.parameters, hint=place), call_id(fingerprint, index))
+        call = FunctionCall(
+            chosen.name, instance_of(chosen.parameters, hint=place), call_id(fingerprint, index)
+        )
         if index == 0:
             call = replace(call, signature=thought_signature(fingerprint, call))
         calls.append(call)
@@ -92,7 +96,9 @@ def _json_answer(features: Features, text: str) -> str | None:
     return json.dumps(instance_of(features.response_schema), ensure_ascii=False)
 
 
-def _one(prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[Reply, ...], fingerprint: str) -> Completion:
+def _one(
+    prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[Reply, ...], fingerprint: str
+) -> Completion:
     text = _last_user_text(prompt)
     thoughts: tuple[str, ...] = ()
     thinking_tokens = 0
@@ -122,7 +128,9 @@ def _one(prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[
     return replace(complete(plain, sampling), **extra)
 
 
-def respond(prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[Reply, ...], fingerprint: str) -> Generation:
+def respond(
+    prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[Reply, ...], fingerprint: str
+) -> Generation:
     """The generation for a request: a prompt-level block, or the candidates."""
     count = count_prompt(prompt)
     reason = safety.prompt_block(prompt)
