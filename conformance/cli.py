@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", default="reference", help="serve this profile's prefixes")
     serve.add_argument("--fault", action="append", default=[], help="fault to reproduce (repeatable)")
     serve.add_argument("--api-key", default="reference-key", help="the key the gateway accepts")
+    serve.add_argument("--stream-delay", type=float, default=0.02, help="seconds between streamed events (default 0.02)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added before every response (benchmarks)")
 
     validate = commands.add_parser("validate", help="check a captured response body against the suite's schemas")
@@ -230,8 +231,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for name in args.fault:
         if name not in FAULTS:
             raise ConfigError(f"unknown fault {name!r} (see `conformance faults`)", field="--fault")
+    if not 0 <= args.stream_delay <= 10:
+        raise ConfigError("must be between 0 and 10 seconds", field="--stream-delay")
     app = create_app(gemini_prefix=provider.gemini.prefix, openai_prefix=provider.openai.prefix, api_key=args.api_key, faults=args.fault,
-                     latency=args.latency)
+                     latency=args.latency, stream_delay=args.stream_delay)
     print(f"reference gateway on http://127.0.0.1:{args.port} (gemini {provider.gemini.prefix or '/'}, openai {provider.openai.prefix or '/'},"
           f" faults: {', '.join(args.fault) or 'none'})", flush=True)
     serve_forever(app, port=args.port)
@@ -249,7 +252,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"not a JSON body: {exc}", source=path) from None
+        document = exc
+    stream = _stream_kind(path, data, document)
+    if stream is not None:
+        return _validate_stream(path, data, stream, args)
+    if isinstance(document, Exception):
+        raise ConfigError(f"not a JSON body or a stream: {document}", source=path) from None
     name = args.schema or detect_schema(document)
     if name is None:
         raise ConfigError("cannot tell which schema applies; pass --schema", source=path)
@@ -261,6 +269,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{path}: {violation.pointer or '/'}: {violation.message}")
     print(f"{path}: {name}: {'valid' if not violations else f'{len(violations)} violation(s)'}")
     return 0 if not violations else 1
+
+
+def _stream_kind(path: Path, data: bytes, document: object) -> str | None:
+    """A captured stream by extension (.sse, .jsonarray) or by content: a JSON array, or SSE lines."""
+    from conformance.streamview import sniff_bytes
+
+    by_suffix = {".sse": "sse", ".jsonarray": "json-array"}.get(path.suffix.lower())
+    if by_suffix:
+        return by_suffix
+    if isinstance(document, list):
+        return "json-array"
+    return sniff_bytes(data) if isinstance(document, Exception) else None
+
+
+def _validate_stream(path: Path, data: bytes, kind: str, args: argparse.Namespace) -> int:
+    from conformance.schemas import SchemaStore
+    from conformance.streamvalidate import validate_stream
+
+    store = SchemaStore.load()
+    if args.schema and args.schema not in store.names():
+        raise ConfigError(f"unknown schema {args.schema!r}", source=path, field="--schema")
+    report = validate_stream(data, kind, store, schema=args.schema, strict=args.strict)  # type: ignore[arg-type]
+    for note in report.notes:
+        print(f"{path}: note: {note}")
+    for problem in report.problems:
+        print(f"{path}: {problem}")
+    print(f"{path}: {report.summary}")
+    return 0 if not report.problems else 1
 
 
 def _results_path(given: str) -> Path:

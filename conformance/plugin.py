@@ -189,9 +189,22 @@ def format_failure(record: dict[str, Any]) -> str:
             continue
         timing = exchange["timings"]
         lines.append(f"--- step {exchange['step']} response: HTTP {response['status']} ({response['body_bytes']} bytes, {timing['total_ms']:.0f} ms)")
+        if "stream" in timing:
+            lines.append(f"    {_stream_line(timing)}")
         lines.extend(f"    {name}: {value}" for name, value in response["headers"])
         lines.append(_indent(response["body"], 4000) + (" [truncated]" if response["body_truncated"] else ""))
     return "\n".join(lines)
+
+
+def _stream_line(timing: dict[str, Any]) -> str:
+    """The stream timings of an exchange, for a person."""
+
+    def ms(key: str) -> str:
+        value = timing.get(key)
+        return "-" if value is None else f"{value:.0f} ms"
+
+    return (f"stream ({timing['stream']}): {timing['events']} event(s); ttfb {ms('ttfb_ms')}, first event {ms('first_event_ms')},"
+            f" last event {ms('last_event_ms')}, total {ms('total_ms')}, largest gap {ms('largest_gap_ms')}")
 
 
 def _indent(text: str, limit: int) -> str:

@@ -16,6 +16,7 @@ from conformance.exchange import Exchange
 from conformance.model import LEVELS, Case
 from conformance.redact import Redactor
 from conformance.runner import CaseResult
+from conformance.streamview import sniff_kind, view_of
 
 FORMAT = "gateway-conformance/results"
 FORMAT_VERSION = 1
@@ -72,6 +73,7 @@ def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: in
         "timings": {
             "ttfb_ms": round(exchange.ttfb * 1000, 3) if exchange.ttfb is not None else None,
             "total_ms": round(exchange.elapsed * 1000, 3),
+            **stream_timings(exchange),
         },
         "error": redactor.text(exchange.error) if exchange.error else None,
     }
@@ -90,6 +92,14 @@ def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: in
             "body_truncated": response_cut or exchange.body_truncated,
         }
     return record
+
+
+def stream_timings(exchange: Exchange) -> dict[str, Any]:
+    """For a streamed 200: the event count and when the first and last event arrived, and the largest gap."""
+    kind = sniff_kind(exchange)
+    if kind is None:
+        return {}
+    return {"stream": kind, **view_of(exchange, kind).timings().record()}
 
 
 def case_record(case: Case, result: CaseResult | None, redactor: Redactor, baseline: Baseline | None = None) -> dict[str, Any]:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from conformance.errors import ConfigError
 from conformance.providers import Provider
 
+EMBEDDED_STREAM_DELAY = 0.01
+"""Seconds between streamed events of the embedded reference: enough to tell streamed from buffered, still fast."""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -22,7 +25,9 @@ class Target:
 
 
 @contextmanager
-def open_target(provider: Provider, faults: tuple[str, ...] = ()) -> Iterator[Target]:
+def open_target(
+    provider: Provider, faults: tuple[str, ...] = (), stream_delay: float = EMBEDDED_STREAM_DELAY
+) -> Iterator[Target]:
     """Yield a ready target, starting the embedded reference gateway when the provider is embedded."""
     if not provider.embedded:
         if faults:
@@ -45,6 +50,7 @@ def open_target(provider: Provider, faults: tuple[str, ...] = ()) -> Iterator[Ta
         openai_prefix=provider.openai.prefix,
         api_key=key,
         faults=faults,
+        stream_delay=stream_delay,
     )
     with ReferenceServer(app) as server:
         # The reference's own trigger prompts replace the profile's: they are what this target answers to.

@@ -48,7 +48,7 @@ class Transport:
         model = self.provider.default_model
         url = self.provider.base_url.rstrip("/") + route.prefix + substitute(spec.path, model)
         query = {k: str(v) for k, v in substitute(spec.query if query is None else query, model).items()}
-        if spec.stream == "sse":
+        if spec.stream == "sse" and protocol == "gemini":
             query.setdefault("alt", "sse")
         headers: dict[str, str] = {"accept-encoding": "identity"}
         headers.update(substitute(spec.headers, model))

@@ -355,10 +355,6 @@ def test_unknown_routes_are_404_in_protocol_form(
         assert_openai_error(response, 404, None, None)
 
 
-def test_stream_is_not_implemented_yet(client: httpx.Client) -> None:
-    assert_google_error(native(client, "streamGenerateContent", SIMPLE), 501, "UNIMPLEMENTED")
-
-
 # -- native validation ---------------------------------------------------------------------------
 
 GOOD_CONTENTS = [user("hi")]

@@ -33,9 +33,17 @@ RPC_HTTP_STATUS: dict[str, int] = {
 def error_envelope(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     body = ctx.body()
     http_status = ctx.exchange.status
+    if isinstance(body, list) and len(body) == 1 and _streamed(ctx):
+        body = body[0]  # Google wraps errors of the JSON-array stream in the array: [{"error": ...}]
     if ctx.protocol == "gemini":
         return _gemini(ctx, body, http_status, args)
     return _openai(ctx, body, args)
+
+
+def _streamed(ctx: CheckContext) -> bool:
+    steps = ctx.case.steps
+    index = len(ctx.exchanges) - 1
+    return index < len(steps) and steps[index].request.stream != "none"
 
 
 def _gemini(ctx: CheckContext, body: Any, http_status: int | None, args: dict[str, Any]) -> list[Failure]:

@@ -48,12 +48,14 @@ def create_app(
     api_key: str = "reference-key",
     faults: Iterable[str] = (),
     models: Sequence[str] | None = None,
+    stream_delay: float = 0.0,
     latency: float = 0.0,
 ) -> Starlette:
     """A reference gateway: a Starlette app serving both protocols.
 
     ``app.state.faults`` is a mutable set of active fault names, read on every request; unknown
-    names given here raise ValueError. ``latency`` seconds are added before every response (benchmarks).
+    names given here raise ValueError. ``stream_delay`` is the seconds between two streamed events;
+    ``latency`` seconds are added before every response (benchmarks).
     """
     active = check_fault_names(faults)
     native = _prefix(gemini_prefix, "gemini")
@@ -62,8 +64,14 @@ def create_app(
         raise ValueError("the gemini and openai prefixes must differ")
     if not api_key:
         raise ValueError("the api key must not be empty")
+    if not 0 <= stream_delay <= 10:
+        raise ValueError(f"the stream delay must be between 0 and 10 seconds, not {stream_delay}")
     settings = ReferenceSettings(
-        api_key=api_key, catalogue=Catalogue.of(models), gemini_prefix=native, openai_prefix=compat
+        api_key=api_key,
+        catalogue=Catalogue.of(models),
+        gemini_prefix=native,
+        openai_prefix=compat,
+        stream_delay=stream_delay,
     )
     routes = [
         Route(f"{native}/models", gemini.list_models, methods=["GET"]),

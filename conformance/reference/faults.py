@@ -116,7 +116,7 @@ _ALL: tuple[Fault, ...] = (
             " n asks for."
         ),
         affects=_BOTH,
-        caught_by=("gemini/generation-config/candidate-count", "openai/sampling/n",),
+        caught_by=("gemini/generation-config/candidate-count", "openai/sampling/n", "openai/streaming/n-2",),
     ),
     Fault(
         name="usage-misreported",
@@ -128,7 +128,8 @@ _ALL: tuple[Fault, ...] = (
             " = prompt_tokens (OpenAI)."
         ),
         affects=_BOTH,
-        caught_by=("gemini/usage/total-is-sum", "openai/chat/usage-total-is-sum",),
+        caught_by=("gemini/streaming-json-array/finish-reason-and-usage-last", "gemini/streaming-sse/usage-last-event", "gemini/usage/total-is-sum",
+                   "openai/chat/usage-total-is-sum",),
     ),
     Fault(
         name="usage-renamed",
@@ -136,7 +137,7 @@ _ALL: tuple[Fault, ...] = (
         protocol="gemini",
         feature="usage",
         description=("usageMetadata is returned as cpaUsageMetadata on the native route."),
-        caught_by=("gemini/usage/present", "gemini/usage/total-is-sum",),
+        caught_by=("gemini/streaming-sse/usage-last-event", "gemini/usage/present", "gemini/usage/total-is-sum",),
     ),
     Fault(
         name="snake-case-output",
@@ -147,7 +148,7 @@ _ALL: tuple[Fault, ...] = (
             "Native response keys are emitted in snake_case (usage_metadata, finish_reason,"
             " model_version, ...)."
         ),
-        caught_by=("gemini/text/camel-case-keys",),
+        caught_by=("gemini/streaming-sse/camel-case-keys", "gemini/text/camel-case-keys",),
     ),
     Fault(
         name="errors-as-500",
@@ -192,7 +193,8 @@ _ALL: tuple[Fault, ...] = (
         feature="model-routing",
         description=("An unknown model is silently served by the default model with 200 on both routes."),
         affects=_BOTH,
-        caught_by=("gemini/count-tokens/unknown-model", "gemini/errors/unknown-model", "openai/errors/unknown-model",),
+        caught_by=("gemini/count-tokens/unknown-model", "gemini/errors/unknown-model", "gemini/streaming-json-array/unknown-model",
+                   "gemini/streaming-sse/unknown-model", "openai/errors/unknown-model", "openai/streaming/unknown-model",),
     ),
     Fault(
         name="x-goog-api-key-rejected",
@@ -253,6 +255,207 @@ _ALL: tuple[Fault, ...] = (
         feature="openai-response-shape",
         description=("choices[].message is omitted from OpenAI chat completions."),
         caught_by=("openai/chat/basic",),
+    ),
+    # -- streaming (issue 3): each changes one fact of conformance/reference/streaming.py
+    Fault(
+        name="stream-without-alt-sse-not-streamed",
+        bug_class="F01",
+        protocol="gemini",
+        feature="streaming-json-array",
+        description=(
+            ":streamGenerateContent without alt=sse is treated as non-streaming: the answer is one"
+            " GenerateContentResponse object, not a JSON array."
+        ),
+        caught_by=("gemini/streaming-json-array/framing",),
+    ),
+    Fault(
+        name="stream-array-served-as-sse",
+        bug_class="F02",
+        protocol="gemini",
+        feature="streaming-json-array",
+        description=(":streamGenerateContent without alt=sse is answered with SSE events (text/event-stream)."),
+        caught_by=("gemini/streaming-json-array/framing",),
+    ),
+    Fault(
+        name="stream-buffered",
+        bug_class="F03",
+        protocol="gemini",
+        feature="streaming",
+        description=(
+            "Streams of both protocols are buffered: every event is sent at once at the end, after"
+            " the time the whole answer took."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/streaming-json-array/incremental", "gemini/streaming-sse/incremental", "openai/streaming/incremental",),
+    ),
+    Fault(
+        name="sse-final-frame-unterminated",
+        bug_class="F04",
+        protocol="gemini",
+        feature="streaming-sse",
+        description=(
+            "The last SSE event of either protocol ends without its terminating blank line, so"
+            " WHATWG clients drop it."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/streaming-sse/framing", "openai/streaming/framing",),
+    ),
+    Fault(
+        name="sse-lf-separators",
+        bug_class=None,
+        protocol="gemini",
+        feature="streaming-sse",
+        description=(
+            "Native SSE lines end with a bare LF (events separated by \\n\\n) instead of Google's"
+            " CRLF (no bug class listed; a SHOULD-level deviation)."
+        ),
+        caught_by=("gemini/streaming-sse/crlf-separators",),
+    ),
+    Fault(
+        name="stream-error-as-200",
+        bug_class="F05",
+        protocol="gemini",
+        feature="streaming-errors",
+        description=(
+            "An error on a streaming request of either protocol (unknown model, bad request) is"
+            " answered HTTP 200 with an empty stream."
+        ),
+        affects=_BOTH,
+        caught_by=(
+            "gemini/streaming-json-array/bad-request", "gemini/streaming-json-array/unknown-model",
+            "gemini/streaming-sse/bad-request", "gemini/streaming-sse/unknown-model",
+            "openai/streaming/bad-request", "openai/streaming/unknown-model",
+        ),
+    ),
+    Fault(
+        name="openai-stream-finish-reason-missing",
+        bug_class="F06",
+        protocol="openai",
+        feature="streaming",
+        description=("OpenAI stream chunks never carry a finish_reason (null on the final chunk too)."),
+        caught_by=("openai/streaming/choice-deltas",),
+    ),
+    Fault(
+        name="openai-stream-done-missing",
+        bug_class="F06",
+        protocol="openai",
+        feature="streaming",
+        description=("The OpenAI stream ends with a clean EOF and no data: [DONE] event."),
+        caught_by=("openai/streaming/framing",),
+    ),
+    Fault(
+        name="stream-finish-reason-missing",
+        bug_class="F07",
+        protocol="gemini",
+        feature="streaming",
+        description=("The last event of a native stream (SSE or array) has no finishReason."),
+        caught_by=("gemini/streaming-json-array/finish-reason-and-usage-last", "gemini/streaming-sse/finish-reason-last",),
+    ),
+    Fault(
+        name="openai-chunks-on-native-stream",
+        bug_class="F08",
+        protocol="gemini",
+        feature="streaming",
+        description=("Native stream events are OpenAI chat.completion.chunk objects instead of GenerateContentResponses."),
+        caught_by=("gemini/streaming-json-array/elements-are-responses", "gemini/streaming-sse/events-are-responses",),
+    ),
+    Fault(
+        name="done-on-native-stream",
+        bug_class="F08",
+        protocol="gemini",
+        feature="streaming-sse",
+        description=("A data: [DONE] event, an OpenAI-ism that breaks Google's SDKs, ends the native SSE stream."),
+        caught_by=("gemini/streaming-sse/framing",),
+    ),
+    Fault(
+        name="include-usage-ignored",
+        bug_class="F09",
+        protocol="openai",
+        feature="streaming",
+        description=("stream_options.include_usage is ignored: every chunk has usage: null and no usage chunk comes."),
+        caught_by=("openai/streaming/include-usage",),
+    ),
+    Fault(
+        name="openai-usage-on-every-chunk",
+        bug_class=None,
+        protocol="openai",
+        feature="streaming",
+        description=(
+            "With include_usage, every chunk carries the final usage instead of null (no bug class"
+            " listed; clients that add up usage count it many times)."
+        ),
+        caught_by=("openai/streaming/include-usage",),
+    ),
+    Fault(
+        name="stream-usage-only-on-last-event",
+        bug_class="F10",
+        protocol="gemini",
+        feature="streaming",
+        description=("usageMetadata is only on the last native stream event, so an interrupted stream carries none."),
+        caught_by=("gemini/streaming-sse/usage-every-event",),
+    ),
+    Fault(
+        name="stream-cumulative-text",
+        bug_class=None,
+        protocol="gemini",
+        feature="streaming",
+        description=(
+            "Streamed text of both protocols is cumulative (each event repeats the text so far)"
+            " instead of deltas (no bug class listed)."
+        ),
+        affects=_BOTH,
+        caught_by=(
+            "gemini/streaming-json-array/text-deltas",
+            "gemini/streaming-sse/text-deltas", "gemini/streaming-sse/text-matches-non-streaming",
+            "openai/streaming/content-deltas", "openai/streaming/content-matches-non-streaming",
+        ),
+    ),
+    Fault(
+        name="stream-response-id-changes",
+        bug_class=None,
+        protocol="gemini",
+        feature="streaming",
+        description=(
+            "Each stream event gets a different responseId (native) or chunk id (OpenAI) (no bug class listed)."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/streaming-json-array/elements-are-responses", "gemini/streaming-sse/same-response-id", "openai/streaming/chunk-shape",),
+    ),
+    Fault(
+        name="sse-event-lines",
+        bug_class=None,
+        protocol="gemini",
+        feature="streaming-sse",
+        description=(
+            "Every SSE event of either protocol gets an `event: message` line before its data (no bug"
+            " class listed; Google's SDKs and OpenAI's chat stream parser break on it)."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/streaming-sse/framing", "openai/streaming/framing",),
+    ),
+    Fault(
+        name="openai-stream-role-missing",
+        bug_class=None,
+        protocol="openai",
+        feature="streaming",
+        description=("The first delta of an OpenAI stream has no role (no bug class listed)."),
+        caught_by=("openai/streaming/choice-deltas",),
+    ),
+    Fault(
+        name="openai-stream-first-choice-only",
+        bug_class="F32",
+        protocol="openai",
+        feature="streaming",
+        description=("With n > 1 only choice 0 is streamed (the non-streaming route returns every choice)."),
+        caught_by=("openai/streaming/n-2",),
+    ),
+    Fault(
+        name="openai-chunk-object-wrong",
+        bug_class=None,
+        protocol="openai",
+        feature="streaming",
+        description=('OpenAI stream chunks say object "chat.completion" instead of "chat.completion.chunk" (no bug class listed).'),
+        caught_by=("openai/streaming/chunk-shape",),
     ),
 )
 

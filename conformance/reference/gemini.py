@@ -35,13 +35,20 @@ from .errors import (
 )
 from .features import native_features
 from .function_turns import check_function_turns, last_replies, split_responses
-from .gemini_request import ParseMode, parse_json_body, read_count_tokens_request, read_generate_request
+from .gemini_request import (
+    NativeRequest,
+    ParseMode,
+    parse_json_body,
+    read_count_tokens_request,
+    read_generate_request,
+)
 from .ids import derive_id
 from .native_parts import render_blocked_prompt, render_candidate_body
 from .responder import respond
 from .settings import faults_of, settings_of
+from .streaming import SSE_CONTENT_TYPE, NativeMode, empty_200, native_stream
 from .tool_faults import degrade_features, distort_generation, distort_native_body
-from .wire import gemini_response, snake_keys
+from .wire import GEMINI_CONTENT_TYPE, gemini_response, snake_keys
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -270,21 +277,21 @@ async def model_route(request: Request, faults: frozenset[str]) -> Response:
         return success(info.gemini_json(), faults)
     if request.method != "POST" or method not in ("generateContent", "countTokens", "streamGenerateContent"):
         raise ProtocolError(route_not_found(request))
-    require_key(request, faults)
     if method == "streamGenerateContent":
-        raise ProtocolError(
-            GoogleError(501, "streamGenerateContent is not implemented by the reference gateway yet.")
-        )
+        return await stream_generate_content(request, model_id, faults)
+    require_key(request, faults)
     body = parse_json_body(await request.body())
     if method == "countTokens":
         return count_tokens(request, body, model_id, faults)
     return generate_content(request, body, model_id, faults)
 
 
-def generate_content(request: Request, body: Any, model_id: str, faults: frozenset[str]) -> Response:
-    """``:generateContent``."""
+def answer_request(
+    request: Request, body: Any, model_id: str, method: str, faults: frozenset[str]
+) -> tuple[Generation, ModelInfo, NativeRequest]:
+    """Read, check and answer a GenerateContentRequest (tools, JSON mode, safety and thinking included)."""
     native = read_generate_request(distort_native_body(body, faults), parse_mode(faults))
-    info = serving_model(request, model_id, "generateContent", faults)
+    info = serving_model(request, model_id, method, faults)
     features = native_features(native.canonical, unsanitized="tool-schema-unsanitized" in faults)
     features = degrade_features(features, faults)
     contents = native.canonical["contents"]
@@ -293,9 +300,45 @@ def generate_content(request: Request, body: Any, model_id: str, faults: frozens
     check_function_turns(contents, native_refusal, require_signatures=True)
     prompt, sampling = degrade_input(native.prompt, native.sampling, faults)
     generation = respond(prompt, sampling, features, last_replies(contents), native.fingerprint())
-    generation = distort_generation(generation, faults)
+    return distort_generation(generation, faults), info, native
+
+
+def generate_content(request: Request, body: Any, model_id: str, faults: frozenset[str]) -> Response:
+    """``:generateContent``."""
+    generation, info, native = answer_request(request, body, model_id, "generateContent", faults)
     response_id = derive_id("generateContent", info.id, native.fingerprint())
     return success(render_generate_response(generation, info.id, response_id, faults), faults)
+
+
+async def stream_generate_content(request: Request, model_id: str, faults: frozenset[str]) -> Response:
+    """``:streamGenerateContent``: SSE with ``alt=sse``, else Google's JSON array; errors in the stream's form."""
+    mode: NativeMode = "sse" if request.query_params.get("alt") == "sse" else "json-array"
+    try:
+        require_key(request, faults)
+        body = parse_json_body(await request.body())
+        generation, info, native = answer_request(request, body, model_id, "streamGenerateContent", faults)
+    except ProtocolError as raised:
+        error = raised.error
+        if isinstance(error, OpenAIError):  # pragma: no cover - native handlers raise Google errors
+            error = GoogleError(error.http_status, error.message)
+        return stream_error(error, mode, faults)
+    response_id = derive_id("streamGenerateContent", info.id, native.fingerprint())
+    full = render_generate_response(generation, info.id, response_id, faults)
+    if mode == "json-array" and "stream-without-alt-sse-not-streamed" in faults:
+        return success(full, faults)
+    return native_stream(full, mode, request, faults)
+
+
+def stream_error(error: GoogleError, mode: NativeMode, faults: Set[str]) -> Response:
+    """A native error on a streaming request: as Google sends it, labelled SSE or wrapped in the array."""
+    if "stream-error-as-200" in faults:
+        return empty_200(SSE_CONTENT_TYPE if mode == "sse" else GEMINI_CONTENT_TYPE)
+    response = render_error(error, faults)
+    if mode == "sse":
+        response.headers["content-type"] = SSE_CONTENT_TYPE  # FACTS.md: Google labels an SSE request's error so
+        return response
+    wrapped = b"[" + bytes(response.body).rstrip(b"\n") + b"\n]"
+    return Response(wrapped, status_code=response.status_code, media_type=GEMINI_CONTENT_TYPE)
 
 
 def count_tokens(request: Request, body: Any, model_id: str, faults: frozenset[str]) -> Response:

@@ -34,6 +34,7 @@ from .ids import derive_id
 from .openai_tools import messages_to_contents, render_tool_calls
 from .responder import respond
 from .settings import faults_of, settings_of
+from .streaming import SSE_CONTENT_TYPE, empty_200, openai_stream
 from .tool_faults import degrade_features, distort_generation
 from .wire import openai_response
 
@@ -56,6 +57,8 @@ class ChatRequest:
     prompt: Prompt
     sampling: Sampling
     fingerprint: str
+    stream: bool = False
+    include_usage: bool = False
     features: Features = Features()
     contents: tuple[Mapping[str, Any], ...] = ()
 
@@ -314,12 +317,7 @@ def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> Cha
         stop_sequences=_stop(body, strict),
         candidate_count=max(1, n or 1),
     )
-    if body.get("stream") is True:
-        raise ProtocolError(
-            OpenAIError(
-                501, "Streaming is not implemented by the reference gateway yet.", "server_error", "stream"
-            )
-        )
+    stream, include_usage = _stream(body, strict)
     fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
     features = openai_features(body, unsanitized=unsanitized)
     contents = tuple(messages_to_contents(body["messages"]))
@@ -328,9 +326,33 @@ def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> Cha
         prompt=prompt,
         sampling=sampling,
         fingerprint=fingerprint,
+        stream=stream,
+        include_usage=include_usage,
         features=features,
         contents=contents,
     )
+
+
+def _stream(body: Mapping[str, Any], strict: bool) -> tuple[bool, bool]:
+    """``stream`` and ``stream_options.include_usage``, checked."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _invalid_type("stream", "a boolean", stream)
+    options = body.get("stream_options")
+    if options is None:
+        return bool(stream), False
+    if not isinstance(options, dict):
+        raise _invalid_type("stream_options", "an object", options)
+    if strict and not stream:
+        raise ProtocolError(
+            openai_invalid(
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", None
+            )
+        )
+    include_usage = options.get("include_usage")
+    if include_usage is not None and not isinstance(include_usage, bool):
+        raise _invalid_type("stream_options.include_usage", "a boolean", include_usage)
+    return bool(stream), bool(include_usage)
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -364,7 +386,7 @@ def _refusal(field: str, message: str) -> ProtocolError:
 
 @openai_endpoint
 async def chat_completions(request: Request, faults: frozenset[str]) -> Response:
-    """``POST {p}/chat/completions`` (non-streaming)."""
+    """``POST {p}/chat/completions``, streamed as chat.completion.chunk events when ``stream`` is true."""
     require_key(request, faults)
     raw = await request.body()
     try:
@@ -379,15 +401,23 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
                 None,
             )
         ) from None
-    chat = read_chat_request(body, strict="invalid-argument-unchecked" not in faults,
-                             unsanitized="tool-schema-unsanitized" in faults)
-    catalogue = settings_of(request).catalogue
-    model_id = chat.model.removeprefix("models/")
-    info = catalogue.get(model_id)
-    if info is None:
-        if "unknown-model-fallback" not in faults:
-            raise ProtocolError(openai_model_not_found(chat.model))
-        info = catalogue.default
+    try:
+        chat = read_chat_request(
+            body,
+            strict="invalid-argument-unchecked" not in faults,
+            unsanitized="tool-schema-unsanitized" in faults,
+        )
+        catalogue = settings_of(request).catalogue
+        model_id = chat.model.removeprefix("models/")
+        info = catalogue.get(model_id)
+        if info is None:
+            if "unknown-model-fallback" not in faults:
+                raise ProtocolError(openai_model_not_found(chat.model))
+            info = catalogue.default
+    except ProtocolError:
+        if "stream-error-as-200" in faults and isinstance(body, dict) and body.get("stream") is True:
+            return empty_200(SSE_CONTENT_TYPE)
+        raise
     prompt, sampling = degrade_input(chat.prompt, chat.sampling, faults)
     contents = list(chat.contents)
     if "parallel-responses-split" in faults:
@@ -413,6 +443,8 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens if "usage-misreported" in faults else prompt_tokens + completion_tokens,
     }
+    if chat.stream:
+        return openai_stream(result, chat.include_usage, request, faults)
     return openai_response(result)
 
 

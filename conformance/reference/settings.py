@@ -17,6 +17,7 @@ class ReferenceSettings:
     catalogue: Catalogue
     gemini_prefix: str
     openai_prefix: str
+    stream_delay: float = 0.0
 
 
 def settings_of(request: Request) -> ReferenceSettings:
