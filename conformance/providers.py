@@ -57,6 +57,7 @@ class Provider:
     embedded: bool = False
     api_key_env: str | None = None
     unsupported: dict[str, str] = field(default_factory=dict)
+    triggers: dict[str, str] = field(default_factory=dict)
     timeouts: Timeouts = Timeouts()
     concurrency: int = 8
     description: str = ""
@@ -117,6 +118,7 @@ def load_provider(name_or_path: str) -> Provider:
         embedded=bool(raw.get("embedded", False)),
         api_key_env=raw.get("api_key_env"),
         unsupported=dict(raw.get("unsupported", {})),
+        triggers=dict(raw.get("triggers", {})),
         timeouts=Timeouts(**raw.get("timeouts", {})),
         concurrency=int(raw.get("concurrency", 8)),
         description=raw.get("description", ""),

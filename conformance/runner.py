@@ -16,6 +16,7 @@ from conformance.model import Case, Expectation, Outcome
 from conformance.payloads import PayloadError
 from conformance.providers import Provider
 from conformance.schemas import SchemaStore
+from conformance.templates import REPLIES, NoCallsError, fill_triggers, replies_to, trigger_names
 from conformance.transport import Transport
 
 
@@ -83,8 +84,24 @@ def fill_from(template: Any, exchanges: list[Exchange]) -> Any:
             return found[0][1]
         return {key: fill_from(value, exchanges) for key, value in template.items()}
     if isinstance(template, list):
-        return [fill_from(item, exchanges) for item in template]
+        filled: list[Any] = []
+        for item in template:
+            if isinstance(item, dict) and set(item) == {REPLIES}:
+                filled.extend(_replies(item[REPLIES], exchanges))
+            else:
+                filled.append(fill_from(item, exchanges))
+        return filled
     return template
+
+
+def _replies(spec: dict[str, Any], exchanges: list[Exchange]) -> list[dict[str, Any]]:
+    """The ``$replies`` of a list: one reply per function call of an earlier response (see templates.py)."""
+    ref = spec["to"]
+    turn = fill_from({"$from": ref}, exchanges)
+    try:
+        return replies_to(turn, fill_from(spec.get("response", {}), exchanges))
+    except NoCallsError as exc:
+        raise StepReferenceError(f"step {ref.partition('#')[0]} response at {ref.partition('#')[2]} {exc}") from None
 
 
 def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
@@ -93,6 +110,10 @@ def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
+    missing = sorted({name for step in case.steps for name in trigger_names(step.request.body)}
+                     - provider.triggers.keys())
+    if missing:
+        return "skipped", f"provider {provider.name} names no trigger prompt {missing[0]!r} (profile field triggers)"
     return None
 
 
@@ -160,7 +181,7 @@ class Runner:
         attempt = Attempt()
         for index, step in enumerate(case.steps):
             try:
-                body = fill_from(step.request.body, attempt.exchanges)
+                body = fill_triggers(fill_from(step.request.body, attempt.exchanges), self.provider.triggers)
                 query = fill_from(step.request.query, attempt.exchanges)
             except StepReferenceError as exc:
                 failure = Failure(str(exc))

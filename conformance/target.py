@@ -38,6 +38,7 @@ def open_target(
         return
     from conformance.reference.app import create_app
     from conformance.reference.faults import FAULTS
+    from conformance.reference.safety import TRIGGERS
     from conformance.reference.server import ReferenceServer
 
     unknown = [name for name in faults if name not in FAULTS]
@@ -52,4 +53,6 @@ def open_target(
         stream_delay=stream_delay,
     )
     with ReferenceServer(app) as server:
-        yield Target(dataclasses.replace(provider, base_url=server.base_url), key, faults)
+        # The reference's own trigger prompts replace the profile's: they are what this target answers to.
+        served = dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS))
+        yield Target(served, key, faults)

@@ -16,7 +16,37 @@ same cases can run against the reference and against a real gateway:
   in the history), in order, duplicates dropped, joined by ``", "``; ``I cannot tell.`` when that
   media cannot be read, and ``I see no media.`` when there is none. The media samples each carry
   one fruit (``media/README.md``); what a part reads as is decided by ``media_input``.
+* ``Calculate <expression>`` (integers, ``+ - * / // % **`` and parentheses) answers the value.
 * Otherwise the answer is ``You said: <last user text>`` (text parts joined by a newline).
+
+Tools, structured output, safety and thinking (``responder.py`` applies them, in this order):
+
+* A prompt containing the trigger ``CONFORMANCE-TRIGGER-PROMPT-BLOCK`` is blocked at prompt level
+  (``promptFeedback.blockReason: PROHIBITED_CONTENT``, no candidates); one containing
+  ``CONFORMANCE-TRIGGER-ANSWER-BLOCK`` gets a HARASSMENT rating of MEDIUM probability, so the
+  candidate is blocked (``finishReason: SAFETY``, ``content: {}``) unless ``safetySettings`` sets
+  HARASSMENT to ``BLOCK_ONLY_HIGH``, ``BLOCK_NONE`` or ``OFF`` (``safety.py``).
+* Function calling (declared functions, mode AUTO unless ``toolConfig`` / ``tool_choice`` says
+  otherwise): ``Use the <name> tool`` (or ``function``) naming a declared, allowed function makes a
+  call of it in AUTO, ANY and VALIDATED modes; ANY and VALIDATED call the first allowed function when
+  none is named; NONE never calls. One call is made per place named as ``in <Place>`` (a capitalised
+  word or words: ``What is the weather in Paris and in London?`` makes two parallel calls), the
+  place filling the first string parameter; every other argument is a deterministic instance of its
+  declared schema (``instances.py``). Calls carry an ``id`` and the first call of a turn carries a
+  ``thoughtSignature`` (Gemini 3 style); a later turn replaying that call without the signature is
+  refused with 400, as Gemini 3 does (``function_turns.py``).
+* A last user turn of function responses (and AUTO mode) is answered with
+  ``<name> returned <response as compact JSON>`` per response, joined by ``; ``.
+* ``Calculate <expression>`` with the ``codeExecution`` tool gives an ``executableCode`` part
+  (``print(<expression>)``, PYTHON), a ``codeExecutionResult`` part (OUTCOME_OK, the value and a
+  newline), then the value as text.
+* ``responseMimeType: application/json`` answers a deterministic instance of ``responseSchema`` /
+  ``responseJsonSchema`` (or ``{"answer": <answer>}`` without a schema) as compact JSON;
+  ``text/x.enum`` answers the answer when it is one of the enum values, else the first value.
+* ``thinkingConfig`` with ``includeThoughts``, a non-zero ``thinkingBudget`` or a ``thinkingLevel``
+  thinks: one thought summary ``Thinking about the request: <last user text>`` counted in
+  ``thoughtsTokenCount`` (and the total); the thought part comes first and only with
+  ``includeThoughts``. Without ``thinkingConfig`` the reference does not think.
 
 Tokens are ``re.findall(r"\\w+|[^\\w\\s]", text)``. A prompt counts the tokens of every text
 part of every turn and of the system instruction; structured parts (function calls and
@@ -33,14 +63,17 @@ streaming renderer can send it piece by piece.
 
 from __future__ import annotations
 
+import ast
+import json
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 Role = Literal["user", "model"]
 Modality = Literal["TEXT", "IMAGE", "AUDIO", "VIDEO", "DOCUMENT"]
-FinishReason = Literal["STOP", "MAX_TOKENS"]
+FinishReason = Literal["STOP", "MAX_TOKENS", "SAFETY"]
 
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
 MEDIA_PART_TOKENS = 258
@@ -63,6 +96,9 @@ class Media:
     modality: Modality
     tokens: int = MEDIA_PART_TOKENS
     word: str | None = None
+
+_CALCULATE = re.compile(r"calculate\s+(?P<expression>[-+*/%()\d\s]*\d[-+*/%()\d\s]*)", re.IGNORECASE)
+MAX_EXPONENT = 64
 
 
 @dataclass(frozen=True)
@@ -141,11 +177,49 @@ class PromptCount:
 
 
 @dataclass(frozen=True)
+class FunctionCall:
+    """A call of a declared function: name, arguments, and the Gemini 3 id and thought signature."""
+
+    name: str
+    args: Mapping[str, Any]
+    id: str | None = None
+    signature: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeRun:
+    """Code the model ran with the code execution tool, and its output."""
+
+    code: str
+    output: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class SafetyRating:
+    """A harm category's probability for a prompt or an answer, and whether it blocked it."""
+
+    category: str
+    probability: str
+    blocked: bool = False
+
+
+@dataclass(frozen=True)
 class Completion:
-    """One candidate answer: its pieces (tokens with leading whitespace) and why it ended."""
+    """One candidate answer: its pieces (tokens with leading whitespace) and why it ended.
+
+    Besides the answer text a candidate may hold thought summaries (shown before the answer),
+    code runs, function calls (after the text) and safety ratings; each is an ordinary part of the
+    response, so a streaming renderer emits them like the text.
+    """
 
     pieces: tuple[str, ...]
     finish_reason: FinishReason
+    thoughts: tuple[str, ...] = ()
+    calls: tuple[FunctionCall, ...] = ()
+    code: tuple[CodeRun, ...] = ()
+    safety_ratings: tuple[SafetyRating, ...] = ()
+    thinking_tokens: int = 0
 
     @property
     def text(self) -> str:
@@ -153,22 +227,44 @@ class Completion:
         return "".join(self.pieces)
 
     @property
+    def blocked(self) -> bool:
+        """Whether the answer was withheld for safety."""
+        return self.finish_reason == "SAFETY"
+
+    @property
     def token_count(self) -> int:
-        """The number of tokens in the answer."""
-        return len(tokenize(self.text))
+        """The number of output tokens: the answer, function calls and code (thoughts apart)."""
+        structured = [compact_json({"name": c.name, "args": dict(c.args)}) for c in self.calls]
+        structured += [run.code + run.output for run in self.code]
+        return len(tokenize(self.text)) + sum(len(tokenize(item)) for item in structured)
 
 
 @dataclass(frozen=True)
 class Generation:
-    """The engine's result for one request: the candidates and the prompt count."""
+    """The engine's result for one request: the candidates and the prompt count.
+
+    A prompt blocked for safety has no candidates and a ``block_reason``.
+    """
 
     candidates: tuple[Completion, ...]
     prompt: PromptCount
+    block_reason: str | None = None
+    prompt_safety_ratings: tuple[SafetyRating, ...] = ()
 
     @property
     def candidates_token_count(self) -> int:
         """Tokens over all candidates."""
         return sum(candidate.token_count for candidate in self.candidates)
+
+    @property
+    def thoughts_token_count(self) -> int:
+        """Thinking tokens over all candidates."""
+        return sum(candidate.thinking_tokens for candidate in self.candidates)
+
+
+def compact_json(value: Any) -> str:
+    """A JSON value as compact text with sorted keys (how structured data is counted)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def tokenize(text: str) -> list[str]:
@@ -232,7 +328,51 @@ def _instruction_answer(text: str) -> str | None:
         step = 1 if last >= first else -1
         numbers = range(first, last + step, step)[:MAX_COUNT_NUMBERS]
         return ", ".join(str(number) for number in numbers)
+    expression = calculation(text)
+    if expression is not None:
+        value = evaluate(expression)
+        if value is not None:
+            return value
     return None
+
+
+def calculation(text: str) -> str | None:
+    """The expression of a ``Calculate <expression>`` instruction, or None."""
+    match = _CALCULATE.search(text)
+    return match.group("expression").strip() if match is not None else None
+
+
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+
+
+def evaluate(expression: str) -> str | None:
+    """The value of an integer arithmetic expression as Python prints it, or None when it is not one."""
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            inner = value(node.operand)
+            return inner if isinstance(node.op, ast.UAdd) else -inner
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            left, right = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Pow) and (not isinstance(right, int) or abs(right) > MAX_EXPONENT):
+                raise ValueError("exponent too large")
+            return _OPERATORS[type(node.op)](left, right)
+        raise ValueError("not arithmetic")
+
+    try:
+        return str(value(ast.parse(expression, mode="eval").body))
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
 
 
 def _code_word(turns: Sequence[Turn]) -> str | None:

@@ -75,7 +75,8 @@ _ALL: tuple[Fault, ...] = (
             "Only camelCase request fields are parsed on the native route; snake_case keys are"
             " silently dropped (not rejected)."
         ),
-        caught_by=("gemini/request-casing/mixed", "gemini/request-casing/snake-case-candidate-count", "gemini/request-casing/snake-case-max-output-tokens", "gemini/request-casing/snake-case-stop-sequences", "gemini/system-instruction/snake-case",),
+        caught_by=("gemini/request-casing/mixed", "gemini/request-casing/snake-case-candidate-count", "gemini/request-casing/snake-case-max-output-tokens", "gemini/request-casing/snake-case-stop-sequences", "gemini/system-instruction/snake-case",
+                   "gemini/json-mode/snake-case", "gemini/safety/block-none-honoured",),
     ),
     Fault(
         name="stop-sequences-dropped",
@@ -186,7 +187,8 @@ _ALL: tuple[Fault, ...] = (
             " roles and unknown fields are accepted with 200 instead of 400 on both routes."
         ),
         affects=_BOTH,
-        caught_by=("gemini/errors/bad-role", "gemini/generation-config/response-modalities-bad-enum", "gemini/generation-config/temperature-out-of-range", "openai/sampling/temperature-out-of-range",),
+        caught_by=("gemini/errors/bad-role", "gemini/generation-config/response-modalities-bad-enum", "gemini/generation-config/temperature-out-of-range", "openai/sampling/temperature-out-of-range",
+                   "gemini/safety/unknown-category", "gemini/safety/unknown-threshold",),
     ),
     Fault(
         name="unknown-model-fallback",
@@ -582,7 +584,204 @@ _MEDIA: tuple[Fault, ...] = (
 )
 
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL + _MEDIA}
+
+_TOOLS: tuple[Fault, ...] = (
+    Fault(
+        name="thought-signature-dropped",
+        bug_class="F13",
+        protocol="gemini",
+        feature="thought-signatures",
+        description=(
+            "thoughtSignature is stripped from functionCall parts, so the next turn replaying the call is"
+            " refused with 400 \"Function call is missing a thought_signature\"."
+        ),
+        caught_by=("gemini/function-calling/round-trip", "gemini/function-calling/thought-signature-round-trip",),
+    ),
+    Fault(
+        name="thought-signature-in-call-id",
+        bug_class="F14",
+        protocol="openai",
+        feature="tool-call-ids",
+        description="The thought signature is smuggled into tool_calls[].id (\"<id>__thought__<signature>\").",
+        caught_by=("openai/tools/tool-call-ids",),
+    ),
+    Fault(
+        name="thought-parts-merged",
+        bug_class="F15",
+        protocol="gemini",
+        feature="thinking",
+        description="The thought summary is copied in front of the answer text (the thought parts are kept).",
+        caught_by=("gemini/thinking/include-thoughts",),
+    ),
+    Fault(
+        name="thinking-config-snake-case-ignored",
+        bug_class="F16",
+        protocol="gemini",
+        feature="thinking",
+        description="thinking_config and its snake_case fields (include_thoughts, thinking_budget, thinking_level) are dropped.",
+        caught_by=("gemini/thinking/include-thoughts-snake-case",),
+    ),
+    Fault(
+        name="parallel-responses-split",
+        bug_class="F17",
+        protocol="openai",
+        feature="parallel-function-calls",
+        description=(
+            "A turn answering parallel calls is forwarded as one content per functionResponse (OpenAI tool"
+            " messages become separate user contents), which Gemini refuses with 400."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/function-calling/parallel-round-trip", "openai/tools/parallel-round-trip",),
+    ),
+    Fault(
+        name="parallel-calls-collapsed",
+        bug_class="F18",
+        protocol="openai",
+        feature="parallel-function-calls",
+        description="Only the first of several parallel function calls is passed back.",
+        affects=_BOTH,
+        caught_by=("gemini/function-calling/parallel-calls", "openai/tools/parallel-calls",),
+    ),
+    Fault(
+        name="function-args-emptied",
+        bug_class="F19",
+        protocol="openai",
+        feature="function-arguments",
+        description='Function call arguments are replaced by {} (native args, OpenAI arguments "{}").',
+        affects=_BOTH,
+        caught_by=("gemini/function-calling/auto-call", "openai/tools/auto-call",),
+    ),
+    Fault(
+        name="tool-call-arguments-object",
+        bug_class="F19",
+        protocol="openai",
+        feature="function-arguments",
+        description="tool_calls[].function.arguments is a JSON object instead of a string holding JSON.",
+        caught_by=("openai/tools/auto-call",),
+    ),
+    Fault(
+        name="tool-calls-finish-stop",
+        bug_class="F38",
+        protocol="openai",
+        feature="finish-reason",
+        description='A choice holding tool calls reports finish_reason "stop" instead of "tool_calls".',
+        caught_by=("openai/tools/auto-call",),
+    ),
+    Fault(
+        name="function-call-id-is-name",
+        bug_class="F20",
+        protocol="gemini",
+        feature="function-call-ids",
+        description="functionCall.id (native) and tool_calls[].id (OpenAI) are set to the function name.",
+        affects=_BOTH,
+        caught_by=("gemini/function-calling/parallel-calls", "openai/tools/tool-call-ids", "openai/tools/parallel-calls",),
+    ),
+    Fault(
+        name="tool-schema-unsanitized",
+        bug_class="F23",
+        protocol="openai",
+        feature="tool-schemas",
+        description=(
+            "JSON Schema tool parameters are forwarded as Gemini Schema parameters unsanitized (OpenAI"
+            " parameters; native parametersJsonSchema), so $schema or additionalProperties gives 400."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/function-calling/json-schema-keywords", "openai/tools/schema-keywords",),
+    ),
+    Fault(
+        name="tool-choice-ignored",
+        bug_class="F24",
+        protocol="openai",
+        feature="tool-choice",
+        description=(
+            "tool_choice (OpenAI) and toolConfig.functionCallingConfig (native) are not forwarded: every"
+            " request runs in AUTO mode with every function allowed."
+        ),
+        affects=_BOTH,
+        caught_by=(
+            "gemini/function-calling/allowed-function-names", "gemini/function-calling/mode-any",
+            "gemini/function-calling/mode-none", "openai/tools/tool-choice-named", "openai/tools/tool-choice-none",
+            "openai/tools/tool-choice-required",
+        ),
+    ),
+    Fault(
+        name="tools-dropped",
+        bug_class="F25",
+        protocol="openai",
+        feature="tools",
+        description="tools (function declarations and code execution) are not forwarded on either route.",
+        affects=_BOTH,
+        caught_by=("gemini/code-execution/python", "gemini/function-calling/auto-call", "openai/tools/auto-call",),
+    ),
+    Fault(
+        name="non-text-parts-dropped",
+        bug_class="F22",
+        protocol="gemini",
+        feature="response-parts",
+        description=(
+            "Only text parts are passed back: functionCall, executableCode and codeExecutionResult parts"
+            " are dropped (the converter reads text only)."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/code-execution/python", "gemini/function-calling/auto-call",),
+    ),
+    Fault(
+        name="json-mode-dropped",
+        bug_class="F28",
+        protocol="openai",
+        feature="json-mode",
+        description=(
+            "responseMimeType / responseSchema / responseJsonSchema (native) and response_format (OpenAI)"
+            " are not forwarded, so prose comes back."
+        ),
+        affects=_BOTH,
+        caught_by=(
+            "gemini/json-mode/enum", "gemini/json-mode/mime-only", "gemini/json-mode/response-schema",
+            "openai/json-mode/json-object", "openai/json-mode/json-schema",
+        ),
+    ),
+    Fault(
+        name="response-json-schema-ignored",
+        bug_class="F28",
+        protocol="gemini",
+        feature="json-mode",
+        description=(
+            "JSON mode is kept but the schema is dropped (native responseSchema / responseJsonSchema, OpenAI"
+            " json_schema.schema), so the JSON does not follow it."
+        ),
+        affects=_BOTH,
+        caught_by=("gemini/json-mode/response-json-schema", "gemini/json-mode/response-schema", "openai/json-mode/json-schema",),
+    ),
+    Fault(
+        name="safety-settings-overridden",
+        bug_class="F29",
+        protocol="gemini",
+        feature="safety",
+        description="The client's safetySettings are replaced by BLOCK_NONE for every category.",
+        caught_by=("gemini/safety/answer-block",),
+    ),
+    Fault(
+        name="safety-block-opaque",
+        bug_class="F29",
+        protocol="gemini",
+        feature="safety",
+        description=(
+            "Safety blocks come back as an empty text candidate: no promptFeedback.blockReason for a blocked"
+            " prompt, no finishReason or safetyRatings for a blocked answer."
+        ),
+        caught_by=("gemini/safety/answer-block", "gemini/safety/prompt-block",),
+    ),
+    Fault(
+        name="thoughts-left-out-of-total",
+        bug_class="F11",
+        protocol="gemini",
+        feature="usage",
+        description="totalTokenCount leaves out thoughtsTokenCount.",
+        caught_by=("gemini/thinking/usage-counts-thoughts",),
+    ),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL + _MEDIA + _TOOLS}
 
 
 def check_fault_names(names: Iterable[str]) -> set[str]:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from .auth import authenticate
 from .catalogue import ModelInfo
 from .degrade import degrade_input
-from .engine import Completion, Generation, PromptCount, count_prompt, generate
+from .engine import Completion, Generation, PromptCount, count_prompt
 from .errors import (
     GoogleError,
     OpenAIError,
@@ -33,11 +33,22 @@ from .errors import (
     model_not_found,
     unauthenticated,
 )
-from .gemini_request import ParseMode, parse_json_body, read_count_tokens_request, read_generate_request
+from .features import native_features
+from .function_turns import check_function_turns, last_replies, split_responses
+from .gemini_request import (
+    NativeRequest,
+    ParseMode,
+    parse_json_body,
+    read_count_tokens_request,
+    read_generate_request,
+)
 from .ids import derive_id
 from .media_faults import rewrite_gemini
+from .native_parts import render_blocked_prompt, render_candidate_body
+from .responder import respond
 from .settings import faults_of, settings_of
 from .streaming import SSE_CONTENT_TYPE, NativeMode, empty_200, native_stream
+from .tool_faults import degrade_features, distort_generation, distort_native_body
 from .wire import GEMINI_CONTENT_TYPE, gemini_response, snake_keys
 
 DEFAULT_PAGE_SIZE = 50
@@ -92,6 +103,11 @@ def require_key(request: Request, faults: Set[str]) -> None:
         raise ProtocolError(invalid_key())
 
 
+def native_refusal(field: str, message: str) -> ProtocolError:
+    """A native 400 naming the offending field of a GenerateContentRequest."""
+    return ProtocolError(invalid_argument(f"* GenerateContentRequest.{field}: {message}", [(field, message)]))
+
+
 def parse_mode(faults: Set[str]) -> ParseMode:
     """How requests are read under the active faults."""
     return ParseMode(
@@ -128,20 +144,19 @@ def render_details(count: PromptCount) -> list[dict[str, Any]]:
 
 
 def render_candidate(completion: Completion, index: int, faults: Set[str]) -> dict[str, Any]:
-    """One candidate of a generateContent response."""
+    """One candidate of a generateContent response (thoughts, code and calls are parts too)."""
     finish = "STOP" if "finish-reason-always-stop" in faults else completion.finish_reason
-    return {
-        "content": {"parts": [{"text": completion.text}], "role": "model"},
-        "finishReason": finish,
-        "index": index,
-    }
+    return render_candidate_body(completion, index, finish, faults)
 
 
 def render_usage(generation: Generation, faults: Set[str]) -> dict[str, Any]:
     """``usageMetadata``, with zero counts omitted as Google does."""
     prompt = generation.prompt.total
     output = generation.candidates_token_count
+    thoughts = generation.thoughts_token_count
     total = prompt if "usage-misreported" in faults else prompt + output
+    if "thoughts-left-out-of-total" not in faults:
+        total += thoughts
     usage: dict[str, Any] = {}
     if prompt:
         usage["promptTokenCount"] = prompt
@@ -149,6 +164,8 @@ def render_usage(generation: Generation, faults: Set[str]) -> dict[str, Any]:
         usage["candidatesTokenCount"] = output
     if total:
         usage["totalTokenCount"] = total
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
     if generation.prompt.details:
         usage["promptTokensDetails"] = render_details(generation.prompt)
     return usage
@@ -158,7 +175,15 @@ def render_generate_response(
     generation: Generation, model_version: str, response_id: str, faults: Set[str]
 ) -> dict[str, Any]:
     """A whole GenerateContentResponse (before the response-casing fault)."""
-    body: dict[str, Any] = {
+    usage_key = "cpaUsageMetadata" if "usage-renamed" in faults else "usageMetadata"
+    body: dict[str, Any]
+    if generation.block_reason is not None:
+        blocked = render_blocked_prompt(generation, render_usage(generation, faults), faults)
+        body = {(usage_key if key == "usageMetadata" else key): value for key, value in blocked.items()}
+        if "response-ids-dropped" not in faults:
+            body.update(modelVersion=model_version, responseId=response_id)
+        return body
+    body = {
         "candidates": [
             render_candidate(candidate, index, faults)
             for index, candidate in enumerate(generation.candidates)
@@ -262,12 +287,26 @@ async def model_route(request: Request, faults: frozenset[str]) -> Response:
     return generate_content(request, body, model_id, faults)
 
 
+def answer_request(
+    request: Request, body: Any, model_id: str, method: str, faults: frozenset[str]
+) -> tuple[Generation, ModelInfo, NativeRequest]:
+    """Read, check and answer a GenerateContentRequest (tools, JSON mode, safety and thinking included)."""
+    native = read_generate_request(distort_native_body(body, faults), parse_mode(faults))
+    info = serving_model(request, model_id, method, faults)
+    features = native_features(native.canonical, unsanitized="tool-schema-unsanitized" in faults)
+    features = degrade_features(features, faults)
+    contents = native.canonical["contents"]
+    if "parallel-responses-split" in faults:
+        contents = split_responses(contents)
+    check_function_turns(contents, native_refusal, require_signatures=True)
+    prompt, sampling = degrade_input(native.prompt, native.sampling, faults)
+    generation = respond(prompt, sampling, features, last_replies(contents), native.fingerprint())
+    return distort_generation(generation, faults), info, native
+
+
 def generate_content(request: Request, body: Any, model_id: str, faults: frozenset[str]) -> Response:
     """``:generateContent``."""
-    native = read_generate_request(body, parse_mode(faults))
-    info = serving_model(request, model_id, "generateContent", faults)
-    prompt, sampling = degrade_input(native.prompt, native.sampling, faults)
-    generation = generate(prompt, sampling)
+    generation, info, native = answer_request(request, body, model_id, "generateContent", faults)
     response_id = derive_id("generateContent", info.id, native.fingerprint())
     return success(render_generate_response(generation, info.id, response_id, faults), faults)
 
@@ -277,15 +316,13 @@ async def stream_generate_content(request: Request, model_id: str, faults: froze
     mode: NativeMode = "sse" if request.query_params.get("alt") == "sse" else "json-array"
     try:
         require_key(request, faults)
-        native = read_generate_request(rewrite_gemini(parse_json_body(await request.body()), faults), parse_mode(faults))
-        info = serving_model(request, model_id, "streamGenerateContent", faults)
+        body = rewrite_gemini(parse_json_body(await request.body()), faults)
+        generation, info, native = answer_request(request, body, model_id, "streamGenerateContent", faults)
     except ProtocolError as raised:
         error = raised.error
         if isinstance(error, OpenAIError):  # pragma: no cover - native handlers raise Google errors
             error = GoogleError(error.http_status, error.message)
         return stream_error(error, mode, faults)
-    prompt, sampling = degrade_input(native.prompt, native.sampling, faults)
-    generation = generate(prompt, sampling)
     response_id = derive_id("streamGenerateContent", info.id, native.fingerprint())
     full = render_generate_response(generation, info.id, response_id, faults)
     if mode == "json-array" and "stream-without-alt-sse-not-streamed" in faults:

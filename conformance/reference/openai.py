@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from .auth import authenticate
 from .degrade import degrade_input
-from .engine import Completion, Media, Prompt, Role, Sampling, Turn, generate
+from .engine import Completion, Media, Prompt, Role, Sampling, Turn
 from .errors import (
     GoogleError,
     OpenAIError,
@@ -28,19 +28,24 @@ from .errors import (
     openai_invalid,
     openai_model_not_found,
 )
+from .features import Features, openai_features
+from .function_turns import check_function_turns, last_replies, split_responses
 from .ids import derive_id
 from .media_faults import rewrite_openai
 from .media_input import MediaError, read_openai_part
+from .openai_tools import messages_to_contents, render_tool_calls
+from .responder import respond
 from .settings import faults_of, settings_of
 from .streaming import SSE_CONTENT_TYPE, empty_200, openai_stream
+from .tool_faults import degrade_features, distort_generation
 from .wire import openai_response
 
-ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant")
+ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant", "tool")
 REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high")
 MAX_STOP = 4
 MAX_N = 8
 MEDIA_PART_TYPES: tuple[str, ...] = ("image_url", "input_audio", "file")
-FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length"}
+FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
 
 OpenAIHandler = Callable[[Request, frozenset[str]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -56,6 +61,8 @@ class ChatRequest:
     fingerprint: str
     stream: bool = False
     include_usage: bool = False
+    features: Features = Features()
+    contents: tuple[Mapping[str, Any], ...] = ()
 
 
 def render_error(error: OpenAIError, faults: Set[str]) -> Response:
@@ -259,6 +266,10 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
                     f"{param}.role",
                 )
             )
+        if role == "tool":
+            text = message.get("content")
+            turns.append(Turn("user", (), (text if isinstance(text, str) else json.dumps(text),)))
+            continue
         texts, media = _content(message.get("content"), f"{param}.content")
         if role in ("system", "developer"):
             system_texts.extend(texts)
@@ -272,7 +283,7 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
     return Prompt(turns=tuple(turns), system=system)
 
 
-def read_chat_request(body: Any, strict: bool) -> ChatRequest:
+def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> ChatRequest:
     """Check a chat completion body and translate it for the engine."""
     if not isinstance(body, dict):
         raise _invalid_type("body", "an object", body)
@@ -313,8 +324,17 @@ def read_chat_request(body: Any, strict: bool) -> ChatRequest:
     )
     stream, include_usage = _stream(body, strict)
     fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    features = openai_features(body, unsanitized=unsanitized)
+    contents = tuple(messages_to_contents(body["messages"]))
     return ChatRequest(
-        model=model, prompt=prompt, sampling=sampling, fingerprint=fingerprint, stream=stream, include_usage=include_usage
+        model=model,
+        prompt=prompt,
+        sampling=sampling,
+        fingerprint=fingerprint,
+        stream=stream,
+        include_usage=include_usage,
+        features=features,
+        contents=contents,
     )
 
 
@@ -343,14 +363,27 @@ def _stream(body: Mapping[str, Any], strict: bool) -> tuple[bool, bool]:
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def render_choice(completion: Completion, index: int, faults: Set[str]) -> dict[str, Any]:
-    """One choice of a chat completion."""
+def render_choice(
+    completion: Completion, index: int, faults: Set[str], fingerprint: str = ""
+) -> dict[str, Any]:
+    """One choice of a chat completion (function calls as ``tool_calls``, finish ``tool_calls``)."""
     finish = "stop" if "finish-reason-always-stop" in faults else FINISH_REASONS[completion.finish_reason]
+    if completion.calls and "tool-calls-finish-stop" not in faults:
+        finish = "tool_calls"
     choice: dict[str, Any] = {"index": index}
     if "openai-message-missing" not in faults:
-        choice["message"] = {"role": "assistant", "content": completion.text}
+        shown = (completion.text or not completion.calls) and not completion.blocked
+        content = completion.text if shown else None
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if completion.calls:
+            message["tool_calls"] = render_tool_calls(completion, fingerprint, faults)
+        choice["message"] = message
     choice["finish_reason"] = finish
     return choice
+
+
+def _refusal(field: str, message: str) -> ProtocolError:
+    return ProtocolError(openai_invalid(message, "messages"))
 
 
 # -- handlers ------------------------------------------------------------------------------------
@@ -374,7 +407,11 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
             )
         ) from None
     try:
-        chat = read_chat_request(rewrite_openai(body, faults), strict="invalid-argument-unchecked" not in faults)
+        chat = read_chat_request(
+            rewrite_openai(body, faults),
+            strict="invalid-argument-unchecked" not in faults,
+            unsanitized="tool-schema-unsanitized" in faults,
+        )
         catalogue = settings_of(request).catalogue
         model_id = chat.model.removeprefix("models/")
         info = catalogue.get(model_id)
@@ -387,7 +424,13 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
             return empty_200(SSE_CONTENT_TYPE)
         raise
     prompt, sampling = degrade_input(chat.prompt, chat.sampling, faults)
-    generation = generate(prompt, sampling)
+    contents = list(chat.contents)
+    if "parallel-responses-split" in faults:
+        contents = split_responses(contents)
+    check_function_turns(contents, _refusal, require_signatures=False)
+    features = degrade_features(chat.features, faults)
+    generation = respond(prompt, sampling, features, last_replies(contents), chat.fingerprint)
+    generation = distort_generation(generation, faults)
     prompt_tokens = generation.prompt.total
     completion_tokens = generation.candidates_token_count
     result: dict[str, Any] = {}
@@ -397,8 +440,9 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
     result["created"] = int(time.time())
     result["model"] = chat.model
     result["choices"] = [
-        render_choice(choice, index, faults) for index, choice in enumerate(generation.candidates)
-    ]
+        render_choice(choice, index, faults, chat.fingerprint)
+        for index, choice in enumerate(generation.candidates)
+    ] or [{"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}]
     result["usage"] = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
