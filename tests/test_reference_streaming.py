@@ -181,7 +181,10 @@ def test_tool_calls_stream_as_indexed_deltas() -> None:
     chunks = openai_chunks(result, include_usage=False, faults=frozenset())
     deltas = [c["choices"][0]["delta"] for c in chunks]
     assert deltas[0]["role"] == "assistant"
-    assert {"tool_calls": [{"index": 0, **call}]} in deltas
+    pieces = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
+    assert len(pieces) == 2 and all(p["index"] == 0 for p in pieces)
+    assert pieces[0]["id"] == "call_1" and pieces[0]["function"]["name"] == "f" and "id" not in pieces[1]
+    assert "".join(p["function"]["arguments"] for p in pieces) == call["function"]["arguments"]
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 

@@ -305,6 +305,30 @@ _ALL: tuple[Fault, ...] = (
         caught_by=("gemini/streaming-sse/framing", "openai/streaming/framing",),
     ),
     Fault(
+        name="stream-tool-calls-dropped",
+        bug_class="F22",
+        protocol="openai",
+        feature="streaming",
+        description=(
+            "The stream converter passes text only: functionCall parts (native) and tool_calls deltas"
+            " (OpenAI) never reach a streaming client."
+        ),
+        affects=_BOTH,
+        caught_by=(
+            "gemini/streaming-sse/function-call",
+            "gemini/streaming-json-array/function-call",
+            "openai/streaming/tool-calls",
+        ),
+    ),
+    Fault(
+        name="stream-tool-call-index-missing",
+        bug_class="F22",
+        protocol="openai",
+        feature="streaming",
+        description="Streamed tool_calls deltas carry no index, so clients cannot join the argument pieces.",
+        caught_by=("openai/streaming/tool-calls", "openai/streaming/parallel-tool-calls"),
+    ),
+    Fault(
         name="sse-served-as-json",
         bug_class=None,
         protocol="gemini",

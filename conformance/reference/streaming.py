@@ -154,6 +154,12 @@ def _distort_gemini(
         for n, event in enumerate(events):
             if "responseId" in event:
                 event["responseId"] = f"{event['responseId']}{n}"
+    if "stream-tool-calls-dropped" in faults:
+        for event in events:
+            for candidate in event.get("candidates", []):
+                parts = candidate.get("content", {}).get("parts")
+                if isinstance(parts, list):
+                    candidate["content"]["parts"] = [p for p in parts if "functionCall" not in p]
     if "openai-chunks-on-native-stream" in faults:
         events = [_as_openai_chunk(event) for event in events]
     return events
@@ -227,6 +233,22 @@ def native_stream(full: dict[str, Any], mode: NativeMode, request: Request, faul
 # -- OpenAI ------------------------------------------------------------------------------------
 
 
+def tool_call_deltas(n: int, call: dict[str, Any], faults: Set[str]) -> list[dict[str, Any]]:
+    """A tool call as streamed: id, type and name with the first half of the arguments, then the rest."""
+    function = call.get("function") or {}
+    arguments = function.get("arguments")
+    head = {**call}
+    rest: dict[str, Any] | None = None
+    if isinstance(arguments, str) and len(arguments) > 1:
+        cut = len(arguments) // 2
+        head["function"] = {**function, "arguments": arguments[:cut]}
+        rest = {"function": {"arguments": arguments[cut:]}}
+    deltas = [head] if rest is None else [head, rest]
+    if "stream-tool-call-index-missing" in faults:
+        return deltas
+    return [{"index": n, **delta} for delta in deltas]
+
+
 def openai_chunks(result: dict[str, Any], include_usage: bool, faults: Set[str]) -> list[dict[str, Any]]:
     """The chat.completion.chunk objects whose whole is the chat.completion ``result``."""
     base = {k: v for k, v in result.items() if k not in ("choices", "usage")}
@@ -246,8 +268,9 @@ def openai_chunks(result: dict[str, Any], include_usage: bool, faults: Set[str])
         content = message.get("content")
         if isinstance(content, str) and content:
             lane.extend((index, {"content": text}, None) for text in split_text(content, cumulative))
-        for n, call in enumerate(message.get("tool_calls") or []):
-            lane.append((index, {"tool_calls": [{"index": n, **call}]}, None))
+        if "stream-tool-calls-dropped" not in faults:
+            for n, call in enumerate(message.get("tool_calls") or []):
+                lane.extend((index, {"tool_calls": [delta]}, None) for delta in tool_call_deltas(n, call, faults))
         finish = None if "openai-stream-finish-reason-missing" in faults else choice.get("finish_reason")
         lane.append((index, {}, finish))
         lanes.append(lane)
