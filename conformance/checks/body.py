@@ -80,13 +80,22 @@ def answer_text(protocol: str, body: Any, index: int = 0) -> tuple[str | None, s
     return (content if isinstance(content, str) else None), f"/choices/{index}/message/content"
 
 
+def required_answer_text(ctx: CheckContext, index: int) -> tuple[str | None, str, list[Failure]]:
+    """The answer text of candidate/choice ``index`` and its pointer, or the failure saying there is none."""
+    value, where = answer_text(ctx.protocol, ctx.body(), index)
+    if value is None:
+        noun = "candidate" if ctx.protocol == "gemini" else "choice"
+        return None, where, [Failure(f"no answer text: {noun} {index} is missing or has no text", where)]
+    return value, where, []
+
+
 @check("text")
 def text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     index = args.get("candidate", 0)
-    value, where = answer_text(ctx.protocol, ctx.body(), index)
-    noun = "candidate" if ctx.protocol == "gemini" else "choice"
+    value, where, missing = required_answer_text(ctx, index)
     if value is None:
-        return [Failure(f"no answer text: {noun} {index} is missing or has no text", where)]
+        return missing
+    noun = "candidate" if ctx.protocol == "gemini" else "choice"
     predicates = {k: v for k, v in args.items() if k != "candidate"}
     return [Failure(f"answer text of {noun} {index}: {problem}", where) for problem in evaluate(value, predicates)]
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from conformance import pointer as jp
-from conformance.checks.body import answer_text
+from conformance.checks.body import answer_text, required_answer_text
 from conformance.checks.predicates import show
 from conformance.checks.registry import CheckContext, Failure, check
 from conformance.gemini_schema import to_json_schema
@@ -74,10 +74,10 @@ def _count_problem(count: int, want: int | Mapping[str, int], noun: str) -> str 
 def json_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """The answer text parses as JSON and, when a schema is given or named in the request, validates."""
     index = args.get("candidate", 0)
-    text, where = answer_text(ctx.protocol, ctx.body(), index)
-    noun = "candidate" if ctx.protocol == "gemini" else "choice"
+    text, where, missing = required_answer_text(ctx, index)
     if text is None:
-        return [Failure(f"no answer text: {noun} {index} is missing or has no text", where)]
+        return missing
+    noun = "candidate" if ctx.protocol == "gemini" else "choice"
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

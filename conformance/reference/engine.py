@@ -290,18 +290,6 @@ def split_pieces(text: str) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-def modality_of_mime(mime_type: str) -> Modality:
-    """The modality a media part counts as, from its MIME family."""
-    family = mime_type.split("/", 1)[0].strip().lower()
-    if family == "image":
-        return "IMAGE"
-    if family == "audio":
-        return "AUDIO"
-    if family == "video":
-        return "VIDEO"
-    return "DOCUMENT"
-
-
 def count_prompt(prompt: Prompt) -> PromptCount:
     """Count the tokens of a prompt, by modality."""
     totals: dict[Modality, int] = {}
