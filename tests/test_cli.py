@@ -53,7 +53,7 @@ def test_fault_run_fails_the_gate_with_evidence(tmp_path):
 
 
 def test_only_should_failures_keep_the_gate_green(tmp_path):
-    done = conformance("run", "--out", str(tmp_path), "--fault", "usage-misreported", "-k", "openai/chat/usage")
+    done = conformance("run", "--out", str(tmp_path), "--fault", "usage-misreported", "-k", "openai/chat/usage-total")
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summary"]["by_level"]["SHOULD"]["failed"] == 1
     assert results["summary"]["gate"] == "pass"

@@ -115,6 +115,10 @@ def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
             return [Failure(f"{ref}: expected a number, got {show(value)}", ref)]
         addends += value
         parts.append(f"{ref.rsplit('/', 1)[-1]}={value}" if found else f"{ref.rsplit('/', 1)[-1]}=absent(0)")
+    if args.get("at_least"):
+        if isinstance(total, (int, float)) and not isinstance(total, bool) and total >= addends:
+            return []
+        return [Failure(f"{args['total']} is {show(total)}, expected at least the sum {addends} ({' + '.join(parts)})", args["total"])]
     if total == addends:
         return []
     return [Failure(f"{args['total']} is {show(total)}, expected the sum {addends} ({' + '.join(parts)})", args["total"])]

@@ -133,7 +133,7 @@ _ALL: tuple[Fault, ...] = (
         ),
         affects=_BOTH,
         caught_by=("gemini/streaming-json-array/finish-reason-and-usage-last", "gemini/streaming-sse/usage-last-event", "gemini/usage/total-is-sum",
-                   "openai/chat/usage-total-is-sum",),
+                   "openai/chat/usage-present", "openai/chat/usage-total-is-sum",),
     ),
     Fault(
         name="usage-renamed",
