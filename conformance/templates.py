@@ -72,3 +72,14 @@ def fill_triggers(value: Any, triggers: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [fill_triggers(item, triggers) for item in value]
     return value
+
+
+def fill_model(value: Any, model: str) -> Any:
+    """Replace the ``{model}`` placeholder in every string of a request or expectation template."""
+    if isinstance(value, str):
+        return value.replace("{model}", model)
+    if isinstance(value, list):
+        return [fill_model(item, model) for item in value]
+    if isinstance(value, dict):
+        return {key: fill_model(item, model) for key, item in value.items()}
+    return value

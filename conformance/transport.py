@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from conformance.checks.registry import substitute_model as substitute
 from conformance.exchange import Exchange, Retry, SentRequest
 from conformance.model import RequestSpec
 from conformance.payloads import PREVIEW_BYTES, STREAM_THRESHOLD, build_body
 from conformance.providers import Provider
+from conformance.templates import fill_model
 
 INVALID_KEY = "conformance-invalid-key-0000"
 DEFAULT_BODY_CAP = 8 * 1024 * 1024
@@ -46,12 +46,12 @@ class Transport:
         """The request as it will go on the wire, with prefix, model and auth applied."""
         route = self.provider.route(protocol)
         model = self.provider.default_model
-        url = self.provider.base_url.rstrip("/") + route.prefix + substitute(spec.path, model)
-        query = {k: str(v) for k, v in substitute(spec.query if query is None else query, model).items()}
+        url = self.provider.base_url.rstrip("/") + route.prefix + fill_model(spec.path, model)
+        query = {k: str(v) for k, v in fill_model(spec.query if query is None else query, model).items()}
         if spec.stream == "sse" and protocol == "gemini":
             query.setdefault("alt", "sse")
         headers: dict[str, str] = {"accept-encoding": "identity"}
-        headers.update(substitute(spec.headers, model))
+        headers.update(fill_model(spec.headers, model))
         payload = b""
         stream = None
         size: int | None = None
@@ -59,7 +59,7 @@ class Transport:
             payload = spec.raw_body.encode("utf-8")
             headers.setdefault("content-type", "application/json")
         elif body is not None:
-            built = build_body(substitute(body, model))
+            built = build_body(fill_model(body, model))
             headers.setdefault("content-type", "application/json")
             if built.size > STREAM_THRESHOLD:
                 stream, size, payload = built.stream, built.size, built.head(PREVIEW_BYTES)

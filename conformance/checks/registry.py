@@ -10,6 +10,7 @@ from conformance import pointer as jp
 from conformance.errors import Undecodable
 from conformance.exchange import Exchange
 from conformance.model import Case, Expectation
+from conformance.templates import fill_model
 
 if TYPE_CHECKING:
     from conformance.schemas import SchemaStore
@@ -76,18 +77,7 @@ def check(name: str) -> Callable[[CheckFn], CheckFn]:
 
 def run_check(ctx: CheckContext, expectation: Expectation) -> list[Failure]:
     """Apply one expectation; ``Undecodable`` propagates (the case is errored, not failed)."""
-    return CHECKS[expectation.check](ctx, substitute_model(expectation.args, ctx.model))
-
-
-def substitute_model(value: Any, model: str) -> Any:
-    """Replace the ``{model}`` placeholder in every string of a template."""
-    if isinstance(value, str):
-        return value.replace("{model}", model)
-    if isinstance(value, list):
-        return [substitute_model(item, model) for item in value]
-    if isinstance(value, dict):
-        return {key: substitute_model(item, model) for key, item in value.items()}
-    return value
+    return CHECKS[expectation.check](ctx, fill_model(expectation.args, ctx.model))
 
 
 @check("any_of")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Set
+from collections.abc import Set
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from .auth import authenticate
 from .catalogue import ModelInfo
 from .degrade import degrade_input
+from .endpoints import Endpoint, Handler, guarded
 from .engine import Completion, Generation, PromptCount, count_prompt
 from .errors import (
     GoogleError,
@@ -46,7 +47,7 @@ from .ids import derive_id
 from .media_faults import rewrite_gemini
 from .native_parts import render_blocked_prompt, render_candidate_body
 from .responder import respond
-from .settings import faults_of, settings_of
+from .settings import settings_of
 from .streaming import SSE_CONTENT_TYPE, NativeMode, empty_200, native_stream
 from .tool_faults import degrade_features, distort_generation, distort_native_body
 from .wire import GEMINI_CONTENT_TYPE, gemini_response, snake_keys
@@ -54,12 +55,11 @@ from .wire import GEMINI_CONTENT_TYPE, gemini_response, snake_keys
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
-NativeHandler = Callable[[Request, frozenset[str]], Awaitable[Response]]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
-
-def render_error(error: GoogleError, faults: Set[str]) -> Response:
+def render_error(error: GoogleError | OpenAIError, faults: Set[str]) -> Response:
     """A native error response, as the active faults would distort it."""
+    if isinstance(error, OpenAIError):  # pragma: no cover - these handlers raise GoogleErrors
+        error = GoogleError(error.http_status, error.message)
     if "errors-as-500" in faults:
         error = as_internal(error)
     if "errors-openai-envelope" in faults:
@@ -73,22 +73,9 @@ def route_not_found(request: Request) -> GoogleError:
     return google_not_found(f"The requested URL {request.url.path} was not found on this server.")
 
 
-def native_endpoint(handler: NativeHandler) -> Endpoint:
+def native_endpoint(handler: Handler) -> Endpoint:
     """Wrap a native handler so that a ProtocolError becomes a native error response."""
-
-    async def endpoint(request: Request) -> Response:
-        faults = faults_of(request)
-        try:
-            return await handler(request, faults)
-        except ProtocolError as raised:
-            error = raised.error
-            if isinstance(error, OpenAIError):  # pragma: no cover - native handlers raise Google errors
-                error = GoogleError(error.http_status, error.message)
-            return render_error(error, faults)
-
-    endpoint.__name__ = handler.__name__
-    endpoint.__doc__ = handler.__doc__
-    return endpoint
+    return guarded(handler, render_error)
 
 
 def require_key(request: Request, faults: Set[str]) -> None:
@@ -319,10 +306,7 @@ async def stream_generate_content(request: Request, model_id: str, faults: froze
         body = rewrite_gemini(parse_json_body(await request.body()), faults)
         generation, info, native = answer_request(request, body, model_id, "streamGenerateContent", faults)
     except ProtocolError as raised:
-        error = raised.error
-        if isinstance(error, OpenAIError):  # pragma: no cover - native handlers raise Google errors
-            error = GoogleError(error.http_status, error.message)
-        return stream_error(error, mode, faults)
+        return stream_error(raised.error, mode, faults)
     response_id = derive_id("streamGenerateContent", info.id, native.fingerprint())
     full = render_generate_response(generation, info.id, response_id, faults)
     if mode == "json-array" and "stream-without-alt-sse-not-streamed" in faults:
@@ -330,7 +314,7 @@ async def stream_generate_content(request: Request, model_id: str, faults: froze
     return native_stream(full, mode, request, faults)
 
 
-def stream_error(error: GoogleError, mode: NativeMode, faults: Set[str]) -> Response:
+def stream_error(error: GoogleError | OpenAIError, mode: NativeMode, faults: Set[str]) -> Response:
     """A native error on a streaming request: as Google sends it, labelled SSE or wrapped in the array."""
     if "stream-error-as-200" in faults:
         return empty_200(SSE_CONTENT_TYPE if mode == "sse" else GEMINI_CONTENT_TYPE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping, Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from .auth import authenticate
 from .degrade import degrade_input
+from .endpoints import Endpoint, Handler, guarded
 from .engine import Completion, Media, Prompt, Role, Sampling, Turn
 from .errors import (
     GoogleError,
@@ -35,7 +36,7 @@ from .media_faults import rewrite_openai
 from .media_input import MediaError, read_openai_part
 from .openai_tools import messages_to_contents, render_tool_calls
 from .responder import respond
-from .settings import faults_of, settings_of
+from .settings import settings_of
 from .streaming import SSE_CONTENT_TYPE, empty_200, openai_stream
 from .tool_faults import degrade_features, distort_generation
 from .wire import openai_response
@@ -47,8 +48,6 @@ MAX_N = 8
 MEDIA_PART_TYPES: tuple[str, ...] = ("image_url", "input_audio", "file")
 FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
 
-OpenAIHandler = Callable[[Request, frozenset[str]], Awaitable[Response]]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,10 @@ class ChatRequest:
     contents: tuple[Mapping[str, Any], ...] = ()
 
 
-def render_error(error: OpenAIError, faults: Set[str]) -> Response:
+def render_error(error: OpenAIError | GoogleError, faults: Set[str]) -> Response:
     """An OpenAI error response, as the active faults would distort it."""
+    if isinstance(error, GoogleError):  # pragma: no cover - these handlers raise OpenAIErrors
+        error = OpenAIError(error.http_status, error.message)
     if "errors-as-500" in faults:
         error = openai_as_internal(error)
     return openai_response(error.body(), error.http_status)
@@ -77,22 +78,9 @@ def route_not_found(request: Request) -> OpenAIError:
     return OpenAIError(404, f"Invalid URL ({request.method} {request.url.path})", "invalid_request_error")
 
 
-def openai_endpoint(handler: OpenAIHandler) -> Endpoint:
-    """Wrap an OpenAI handler so that a ProtocolError becomes an OpenAI error response."""
-
-    async def endpoint(request: Request) -> Response:
-        faults = faults_of(request)
-        try:
-            return await handler(request, faults)
-        except ProtocolError as raised:
-            error = raised.error
-            if isinstance(error, GoogleError):  # pragma: no cover - OpenAI handlers raise OpenAI errors
-                error = OpenAIError(error.http_status, error.message)
-            return render_error(error, faults)
-
-    endpoint.__name__ = handler.__name__
-    endpoint.__doc__ = handler.__doc__
-    return endpoint
+def openai_endpoint(handler: Handler) -> Endpoint:
+    """Wrap a OpenAI handler so that a ProtocolError becomes a OpenAI error response."""
+    return guarded(handler, render_error)
 
 
 def require_key(request: Request, faults: Set[str]) -> None:
