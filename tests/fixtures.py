@@ -6,10 +6,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conformance.cases import load_cases
 from conformance.model import Case
+from conformance.reference.app import create_app
+from conformance.reference.server import ReferenceServer
 from conformance.schemas import SchemaStore
 
 SHARED = Path(os.environ.get("CONFORMANCE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -32,10 +35,29 @@ def shared_dir() -> Path:
     return SHARED
 
 
-@pytest.fixture()
-def reference_server() -> Iterator[object]:
-    from conformance.reference.app import create_app
-    from conformance.reference.server import ReferenceServer
+@pytest.fixture(scope="module")
+def server() -> Iterator[ReferenceServer]:
+    """A clean reference gateway on loopback for one test module (key "reference-key")."""
+    with ReferenceServer(create_app()) as running:
+        yield running
 
-    with ReferenceServer(create_app(api_key="test-key")) as server:
-        yield server
+
+@pytest.fixture(scope="module")
+def http(server: ReferenceServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def faults(server: ReferenceServer) -> Iterator[set[str]]:
+    """The running app's mutable fault set, cleared before and after the test."""
+    active: set[str] = server.app.state.faults  # type: ignore[attr-defined]
+    active.clear()
+    yield active
+    active.clear()
+
+
+@pytest.fixture
+def client(http: httpx.Client, faults: set[str]) -> httpx.Client:
+    """A client of the reference with no fault active."""
+    return http

@@ -37,34 +37,7 @@ COMPAT = "/v1"
 Json = dict[str, Any]
 
 
-# -- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    with ReferenceServer(create_app()) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http(server: ReferenceServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-def faults(server: ReferenceServer) -> Iterator[set[str]]:
-    """The running app's mutable fault set, cleared after the test."""
-    active: set[str] = server.app.state.faults  # type: ignore[attr-defined]
-    active.clear()
-    yield active
-    active.clear()
-
-
-@pytest.fixture
-def client(http: httpx.Client, faults: set[str]) -> httpx.Client:
-    """A client of the clean reference (faults cleared before and after)."""
-    return http
+# -- fixtures: server, http, faults and client come from tests/fixtures.py --------------------------
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,11 +11,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conformance.gemini_schema import to_json_schema
-from conformance.reference import FAULTS, ReferenceServer, create_app
+from conformance.reference import FAULTS, ReferenceServer
 from conformance.reference.engine import answer, evaluate
 from conformance.reference.instances import instance_of
 from tests.test_reference import (
-    KEY,
     PROBES,
     assert_google_error,
     assert_openai_error,
@@ -49,31 +48,6 @@ OPENAI_WEATHER = {
     },
 }
 OPENAI_ASK = msg("user", "What is the weather in Paris? Use the get_weather tool.")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    with ReferenceServer(create_app(api_key=KEY)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http(server: ReferenceServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-def faults(server: ReferenceServer) -> Iterator[set[str]]:
-    active: set[str] = server.app.state.faults  # type: ignore[attr-defined]
-    active.clear()
-    yield active
-    active.clear()
-
-
-@pytest.fixture
-def client(http: httpx.Client, faults: set[str]) -> httpx.Client:
-    return http
 
 
 def parts_of(body: Json) -> list[Json]:
