@@ -33,20 +33,10 @@ from conformance.media import load_media, sniff_mime
 
 from .engine import MEDIA_PART_TOKENS, Media, Modality, tokenize
 
-SUPPORTED_MIME_TYPES: tuple[str, ...] = (
-    "image/png", "image/jpeg", "image/webp", "image/heic", "image/heif",
-    "audio/wav", "audio/mp3", "audio/aiff", "audio/aac", "audio/ogg", "audio/flac",
-    "video/mp4", "video/mpeg", "video/mov", "video/avi", "video/x-flv", "video/mpg",
-    "video/webm", "video/wmv", "video/3gpp",
-    "application/pdf", "application/x-javascript", "text/javascript", "application/x-python",
-    "text/x-python", "text/plain", "text/html", "text/css", "text/md", "text/csv", "text/xml", "text/rtf",
-)  # fmt: skip
-TEXT_MIME_TYPES = frozenset(
-    {
-        "application/x-javascript", "text/javascript", "application/x-python", "text/x-python",
-        "text/plain", "text/html", "text/css", "text/md", "text/csv", "text/xml", "text/rtf",
-    }
-)  # fmt: skip
+# The documented types are the media set's: one sample per type (tests/test_media.py checks all 32).
+_SAMPLES = load_media()
+SUPPORTED_MIME_TYPES: tuple[str, ...] = tuple(sample.mime_type for sample in _SAMPLES)
+TEXT_MIME_TYPES = frozenset(sample.mime_type for sample in _SAMPLES if sample.family == "text")
 SAME_CONTAINER: dict[str, str] = {
     "video/mpg": "video/mpeg",
     "video/mov": "video/mp4",
@@ -107,9 +97,8 @@ def decode_base64(text: str) -> bytes | None:
 
 @lru_cache(maxsize=1)
 def _known_samples() -> tuple[dict[str, str], tuple[str, ...]]:
-    samples = load_media()
-    by_hash = {sample.sha256: sample.word for sample in samples if sample.sha256}
-    words = tuple(dict.fromkeys(sample.word for sample in samples))
+    by_hash = {sample.sha256: sample.word for sample in _SAMPLES if sample.sha256}
+    words = tuple(dict.fromkeys(sample.word for sample in _SAMPLES))
     return by_hash, words
 
 
