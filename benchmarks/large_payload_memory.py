@@ -22,11 +22,11 @@ import tracemalloc
 
 import httpx
 
-from conformance.cases import load_cases
-from conformance.payloads import build_body
-from conformance.providers import load_provider
-from conformance.runner import Runner
-from conformance.schemas import SchemaStore
+from conformance.engine.runner import Runner
+from conformance.suite.bodies import build_body
+from conformance.suite.loader import load_cases
+from conformance.validation.store import SchemaStore
+from conformance.wire.profiles import load_provider
 
 DEFAULT_CASES = ("gemini/multimodal/inline-limit", "openai/multimodal/inline-limit")
 KEY = "benchmark-key"
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
         return 2
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--api-key", KEY],
+        [sys.executable, "-m", "conformance", "serve", "--port", str(port), "--api-key", KEY],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -63,8 +63,21 @@ def free_port() -> int:
 def start_gateway(latency: float) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--api-key", KEY, "--latency", str(latency)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "serve",
+            "--port",
+            str(port),
+            "--api-key",
+            KEY,
+            "--latency",
+            str(latency),
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -93,14 +106,36 @@ def run_command(base_url: str, concurrency: int, repeat: int, out: Path) -> tupl
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--provider", "reference", "--base-url", base_url, "--api-key-env", "BENCH_KEY",
-         "--concurrency", str(concurrency), "--repeat", str(repeat), "--out", str(out), "-q"],
-        cwd=REPO, env={**os.environ, "BENCH_KEY": KEY}, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--provider",
+            "reference",
+            "--base-url",
+            base_url,
+            "--api-key-env",
+            "BENCH_KEY",
+            "--concurrency",
+            str(concurrency),
+            "--repeat",
+            str(repeat),
+            "--out",
+            str(out),
+            "-q",
+        ],
+        cwd=REPO,
+        env={**os.environ, "BENCH_KEY": KEY},
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise SystemExit(f"the suite did not pass against the reference (exit {done.returncode}):\n{done.stdout[-3000:]}")
+        raise SystemExit(
+            f"the suite did not pass against the reference (exit {done.returncode}):\n{done.stdout[-3000:]}"
+        )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, after.ru_maxrss / 1024, json.loads((out / "results.json").read_text())
 
@@ -109,14 +144,16 @@ def run_in_process(base_url: str, concurrency: int, repeat: int) -> tuple[float,
     """Wall, process CPU and time in checks of the wire phase, peak traced memory (MiB), and the number of cases."""
     import dataclasses
 
-    import conformance.runner as runner_module
-    from conformance.cases import load_cases
-    from conformance.providers import load_provider
-    from conformance.runner import Runner
-    from conformance.schemas import SchemaStore
+    import conformance.engine.runner as runner_module
+    from conformance.engine.runner import Runner
+    from conformance.suite.loader import load_cases
+    from conformance.validation.store import SchemaStore
+    from conformance.wire.profiles import load_provider
 
     cases = load_cases()
-    provider = dataclasses.replace(load_provider("reference"), embedded=False, base_url=base_url, concurrency=concurrency)
+    provider = dataclasses.replace(
+        load_provider("reference"), embedded=False, base_url=base_url, concurrency=concurrency
+    )
     schemas = SchemaStore.load()
     in_checks = [0.0]
     original = runner_module.run_check
@@ -148,13 +185,15 @@ def run_in_process(base_url: str, concurrency: int, repeat: int) -> tuple[float,
 
 
 def measure(latency: float, concurrency: int, repeat: int) -> Figures:
-    from conformance.cases import load_cases
+    from conformance.suite.loader import load_cases
 
     steps = {case.id: len(case.steps) for case in load_cases()}
     gateway, base_url = start_gateway(latency)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            command_s, command_cpu, command_peak, document = run_command(base_url, concurrency, repeat, Path(tmp))
+            command_s, command_cpu, command_peak, document = run_command(
+                base_url, concurrency, repeat, Path(tmp)
+            )
         wire_s = document["run"]["duration_ms"] / 1000
         requests, longest = requests_of(document, steps)
         inproc_wall, inproc_cpu, check_cpu, inproc_peak, cases = run_in_process(base_url, concurrency, repeat)
@@ -164,8 +203,25 @@ def measure(latency: float, concurrency: int, repeat: int) -> Figures:
         gateway.wait(10)
     ideal = max(requests * latency / concurrency, longest * latency)
     outcomes = {k: v for k, v in document["summary"].items() if isinstance(v, int) and k != "total" and v}
-    return Figures(latency, concurrency, repeat, cases, requests, longest, ideal, wire_s, command_s, command_cpu, command_peak,
-                   inproc_wall, inproc_cpu * 1000 / cases, check_cpu * 1000 / cases, inproc_peak, gateway_cpu, outcomes)
+    return Figures(
+        latency,
+        concurrency,
+        repeat,
+        cases,
+        requests,
+        longest,
+        ideal,
+        wire_s,
+        command_s,
+        command_cpu,
+        command_peak,
+        inproc_wall,
+        inproc_cpu * 1000 / cases,
+        check_cpu * 1000 / cases,
+        inproc_peak,
+        gateway_cpu,
+        outcomes,
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -181,33 +237,41 @@ def report(f: Figures) -> str:
     ratio = f.wire_s / f.ideal_s
     verdict_wall = "met" if ratio <= 1.3 else "MISSED"
     verdict_cpu = "met" if f.check_cpu_ms_per_case < 2 else "MISSED"
-    return "\n".join([
-        f"| setting | value |", "|---|---|",
-        f"| added latency per response | {f.latency * 1000:.0f} ms |",
-        f"| concurrency | {f.concurrency} |",
-        f"| rounds (--repeat) | {f.repeat} |",
-        f"| cases | {f.cases} ({', '.join(f'{v} {k}' for k, v in f.outcomes.items())}) |",
-        f"| requests sent (steps x attempts x rounds) | {f.requests}; longest case chain {f.longest_chain} |",
-        "",
-        "| measure | value | target |", "|---|---|---|",
-        f"| ideal wall time: max(requests x latency / concurrency, longest chain x latency) | {f.ideal_s:.2f} s | |",
-        f"| wire phase wall time (`conformance run`, from results.json) | {f.wire_s:.2f} s = **{ratio:.2f}x ideal** | <= 1.3x: {verdict_wall} |",
-        f"| whole `conformance run` command (start-up, collection, reports included) | {f.command_s:.2f} s |  |",
-        f"| whole command CPU | {f.command_cpu_s:.2f} s ({f.command_cpu_s * 1000 / f.cases:.1f} ms per case) | |",
-        f"| whole command peak RSS | {f.command_peak_mib:.0f} MiB | |",
-        f"| in-process wire phase wall time | {f.inproc_wire_s:.2f} s = {f.inproc_wire_s / f.ideal_s:.2f}x ideal | |",
-        f"| checker CPU per case, whole wire phase (HTTP client, event loop, checks) | {f.inproc_cpu_ms_per_case:.2f} ms | |",
-        f"| checker CPU per case in checks (schema validation, predicates) | **{f.check_cpu_ms_per_case:.2f} ms** | < 2 ms: {verdict_cpu} |",
-        f"| peak traced Python memory during the wire phase | {f.inproc_peak_mib:.1f} MiB | |",
-        f"| the reference gateway's own CPU (both runs, {f.requests * 2} requests) | {f.gateway_cpu_s:.2f} s"
-        f" ({f.gateway_cpu_s * 1000 / (f.requests * 2):.1f} ms per request, one uvicorn thread) | |",
-    ])
+    return "\n".join(
+        [
+            "| setting | value |",
+            "|---|---|",
+            f"| added latency per response | {f.latency * 1000:.0f} ms |",
+            f"| concurrency | {f.concurrency} |",
+            f"| rounds (--repeat) | {f.repeat} |",
+            f"| cases | {f.cases} ({', '.join(f'{v} {k}' for k, v in f.outcomes.items())}) |",
+            f"| requests sent (steps x attempts x rounds) | {f.requests}; longest case chain {f.longest_chain} |",
+            "",
+            "| measure | value | target |",
+            "|---|---|---|",
+            f"| ideal wall time: max(requests x latency / concurrency, longest chain x latency) | {f.ideal_s:.2f} s | |",
+            f"| wire phase wall time (`conformance run`, from results.json) | {f.wire_s:.2f} s = **{ratio:.2f}x ideal** | <= 1.3x: {verdict_wall} |",
+            f"| whole `conformance run` command (start-up, collection, reports included) | {f.command_s:.2f} s |  |",
+            f"| whole command CPU | {f.command_cpu_s:.2f} s ({f.command_cpu_s * 1000 / f.cases:.1f} ms per case) | |",
+            f"| whole command peak RSS | {f.command_peak_mib:.0f} MiB | |",
+            f"| in-process wire phase wall time | {f.inproc_wire_s:.2f} s = {f.inproc_wire_s / f.ideal_s:.2f}x ideal | |",
+            f"| checker CPU per case, whole wire phase (HTTP client, event loop, checks) | {f.inproc_cpu_ms_per_case:.2f} ms | |",
+            f"| checker CPU per case in checks (schema validation, predicates) | **{f.check_cpu_ms_per_case:.2f} ms** | < 2 ms: {verdict_cpu} |",
+            f"| peak traced Python memory during the wire phase | {f.inproc_peak_mib:.1f} MiB | |",
+            f"| the reference gateway's own CPU (both runs, {f.requests * 2} requests) | {f.gateway_cpu_s:.2f} s"
+            f" ({f.gateway_cpu_s * 1000 / (f.requests * 2):.1f} ms per request, one uvicorn thread) | |",
+        ]
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--latency", type=float, default=0.2, help="seconds added before every response (default 0.2)")
-    parser.add_argument("--concurrency", type=int, default=8, help="cases in flight (default 8, the profile default)")
+    parser.add_argument(
+        "--latency", type=float, default=0.2, help="seconds added before every response (default 0.2)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="cases in flight (default 8, the profile default)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds per case (--repeat)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
     args = parser.parse_args()

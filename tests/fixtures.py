@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.cases import load_cases
-from conformance.model import Case
 from conformance.reference.app import create_app
 from conformance.reference.server import ReferenceServer
-from conformance.schemas import SchemaStore
+from conformance.suite.loader import load_cases
+from conformance.suite.model import Case
+from conformance.validation.store import SchemaStore
 
 SHARED = Path(os.environ.get("CONFORMANCE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 

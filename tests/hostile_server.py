@@ -17,12 +17,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
-GOOD_BODY = json.dumps({
-    "candidates": [{"content": {"parts": [{"text": "PINEAPPLE"}], "role": "model"}, "finishReason": "STOP", "index": 0}],
-    "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 1, "totalTokenCount": 6},
-    "modelVersion": "gemini-2.5-flash",
-    "responseId": "hostile",
-}).encode()
+GOOD_BODY = json.dumps(
+    {
+        "candidates": [
+            {
+                "content": {"parts": [{"text": "PINEAPPLE"}], "role": "model"},
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 1, "totalTokenCount": 6},
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "hostile",
+    }
+).encode()
 HUGE_BYTES = 100 * 1024 * 1024
 CHUNK = b" " * 65536
 
@@ -80,7 +88,9 @@ class HostileServer:
             raise RuntimeError("hostile server did not start")
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self._loop is not None and self._thread is not None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -91,7 +101,10 @@ class HostileServer:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 method, target, _ = lines[0].split(" ", 2)
-                headers = tuple((k.strip().lower(), v.strip()) for k, _, v in (line.partition(":") for line in lines[1:] if line))
+                headers = tuple(
+                    (k.strip().lower(), v.strip())
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                )
                 length = int(dict(headers).get("content-length", "0"))
                 if length:
                     await reader.readexactly(length)
@@ -104,7 +117,12 @@ class HostileServer:
                 keep = await handler(self, target, writer)
                 if not keep:
                     break
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError, asyncio.LimitOverrunError):
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            asyncio.CancelledError,
+            asyncio.LimitOverrunError,
+        ):
             pass
         finally:
             writer.close()
@@ -114,12 +132,22 @@ Handler = Callable[[HostileServer, str, asyncio.StreamWriter], Awaitable[bool]]
 
 
 def _head(status: str, headers: list[tuple[str, str]]) -> bytes:
-    return (f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode("latin-1")
+    return (f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode(
+        "latin-1"
+    )
 
 
-async def _respond(writer: asyncio.StreamWriter, status: str, body: bytes, content_type: str = "application/json; charset=UTF-8",
-                   extra: list[tuple[str, str]] | None = None) -> bool:
-    writer.write(_head(status, [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra or [])]) + body)
+async def _respond(
+    writer: asyncio.StreamWriter,
+    status: str,
+    body: bytes,
+    content_type: str = "application/json; charset=UTF-8",
+    extra: list[tuple[str, str]] | None = None,
+) -> bool:
+    writer.write(
+        _head(status, [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra or [])])
+        + body
+    )
     await writer.drain()
     return True
 
@@ -134,7 +162,11 @@ async def _hang(server: HostileServer, target: str, writer: asyncio.StreamWriter
 
 
 async def _drip(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
-    writer.write(_head("200 OK", [("Content-Type", "application/json; charset=UTF-8"), ("Transfer-Encoding", "chunked")]))
+    writer.write(
+        _head(
+            "200 OK", [("Content-Type", "application/json; charset=UTF-8"), ("Transfer-Encoding", "chunked")]
+        )
+    )
     for byte in GOOD_BODY * 100:  # one byte a second, for far longer than any timeout
         writer.write(b"1\r\n" + bytes([byte]) + b"\r\n")
         await writer.drain()
@@ -153,7 +185,12 @@ async def _endless(server: HostileServer, target: str, writer: asyncio.StreamWri
 
 
 async def _huge(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
-    writer.write(_head("200 OK", [("Content-Type", "application/json; charset=UTF-8"), ("Content-Length", str(HUGE_BYTES))]))
+    writer.write(
+        _head(
+            "200 OK",
+            [("Content-Type", "application/json; charset=UTF-8"), ("Content-Length", str(HUGE_BYTES))],
+        )
+    )
     sent = 0
     while sent < HUGE_BYTES:  # streamed from one reused chunk, never built in memory
         writer.write(CHUNK)
@@ -163,7 +200,9 @@ async def _huge(server: HostileServer, target: str, writer: asyncio.StreamWriter
 
 
 async def _bad_utf8(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
-    return await _respond(writer, "200 OK", b'{"candidates": [{"content": {"parts": [{"text": "\xff\xfe\xc3("}]}}]}')
+    return await _respond(
+        writer, "200 OK", b'{"candidates": [{"content": {"parts": [{"text": "\xff\xfe\xc3("}]}}]}'
+    )
 
 
 async def _truncated(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
@@ -171,7 +210,12 @@ async def _truncated(server: HostileServer, target: str, writer: asyncio.StreamW
 
 
 async def _reset(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
-    writer.write(_head("200 OK", [("Content-Type", "application/json; charset=UTF-8"), ("Content-Length", str(len(GOOD_BODY)))]))
+    writer.write(
+        _head(
+            "200 OK",
+            [("Content-Type", "application/json; charset=UTF-8"), ("Content-Length", str(len(GOOD_BODY)))],
+        )
+    )
     writer.write(GOOD_BODY[:40])
     await writer.drain()
     await asyncio.sleep(0.05)
@@ -187,7 +231,9 @@ async def _wrong_type(server: HostileServer, target: str, writer: asyncio.Stream
 
 async def _redirect(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
     rest = target.split("/", 2)[2] if target.count("/") >= 2 else ""
-    return await _respond(writer, "307 Temporary Redirect", b"", extra=[("Location", f"{server.redirect_to}/{rest}")])
+    return await _respond(
+        writer, "307 Temporary Redirect", b"", extra=[("Location", f"{server.redirect_to}/{rest}")]
+    )
 
 
 async def _empty(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:

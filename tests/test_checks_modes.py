@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks import CheckContext, run_check
-from conformance.model import Expectation
+from conformance.suite.model import Expectation
 from tests.test_checks import case, exchange
 
 # Checked with a strict context here (compat ignores them; see test_strict_is_ignored_in_compat_mode).
 GOOD_AND_BAD: list[tuple[str, Any, Any, Any, str]] = [
-    ("strict", [{"status": 400}], exchange({}, 400), exchange({}, 401), "strict mode: expected HTTP 400, got 401"),
-    ("strict", [{"header": {"name": "content-type", "matches": "(?i)^application/json; ?charset=utf-8$"}}],
-     exchange({}), exchange({}, content_type="application/json"), "strict mode: expected header content-type matching"),
+    (
+        "strict",
+        [{"status": 400}],
+        exchange({}, 400),
+        exchange({}, 401),
+        "strict mode: expected HTTP 400, got 401",
+    ),
+    (
+        "strict",
+        [{"header": {"name": "content-type", "matches": "(?i)^application/json; ?charset=utf-8$"}}],
+        exchange({}),
+        exchange({}, content_type="application/json"),
+        "strict mode: expected header content-type matching",
+    ),
 ]
 
 

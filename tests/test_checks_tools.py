@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from conformance.checks import CheckContext, run_check
-from conformance.exchange import Exchange, SentRequest
-from conformance.gemini_schema import to_json_schema
-from conformance.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.validation.gemini_schema import to_json_schema
+from conformance.wire.exchange import Exchange, SentRequest
 from tests.fixtures import SHARED
 
 WEATHER_GEMINI = {

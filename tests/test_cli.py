@@ -11,16 +11,22 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from conformance.cli import main
+from conformance.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_SCHEMA = json.loads((REPO / "schemas" / "results.schema.json").read_text())
 
 
-def conformance(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def conformance(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=REPO, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -38,7 +44,9 @@ def test_default_run_writes_valid_reports(tmp_path):
 
 
 def test_fault_run_fails_the_gate_with_evidence(tmp_path):
-    done = conformance("run", "--out", str(tmp_path), "--fault", "max-tokens-dropped", "-m", "generation_config")
+    done = conformance(
+        "run", "--out", str(tmp_path), "--fault", "max-tokens-dropped", "-m", "generation_config"
+    )
     assert done.returncode == 1
     results = json.loads((tmp_path / "results.json").read_text())
     record = next(c for c in results["cases"] if c["id"] == "gemini/generation-config/max-output-tokens")
@@ -53,7 +61,9 @@ def test_fault_run_fails_the_gate_with_evidence(tmp_path):
 
 
 def test_only_should_failures_keep_the_gate_green(tmp_path):
-    done = conformance("run", "--out", str(tmp_path), "--fault", "usage-misreported", "-k", "openai/chat/usage-total")
+    done = conformance(
+        "run", "--out", str(tmp_path), "--fault", "usage-misreported", "-k", "openai/chat/usage-total"
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summary"]["by_level"]["SHOULD"]["failed"] == 1
     assert results["summary"]["gate"] == "pass"
@@ -64,8 +74,18 @@ def test_only_should_failures_keep_the_gate_green(tmp_path):
 def test_canary_key_never_reaches_an_artifact(tmp_path, style):
     canary = "CANARY-k3y-" + style.replace("-", "") + "-9f8e7d6c5b4a"
     done = conformance(
-        "run", "--out", str(tmp_path), "--api-key-env", "CANARY_KEY", "--gemini-auth", style, "--openai-auth", style,
-        "--fault", "errors-as-500", env={"CANARY_KEY": canary},
+        "run",
+        "--out",
+        str(tmp_path),
+        "--api-key-env",
+        "CANARY_KEY",
+        "--gemini-auth",
+        style,
+        "--openai-auth",
+        style,
+        "--fault",
+        "errors-as-500",
+        env={"CANARY_KEY": canary},
     )
     assert done.returncode == 1, done.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
@@ -81,10 +101,31 @@ def test_canary_key_never_reaches_an_artifact(tmp_path, style):
 
 def test_canary_key_never_reaches_a_multi_provider_matrix_or_compare(tmp_path):
     canary = "CANARY-k3y-matrix-1a2b3c4d5e"
-    done = conformance("run", "--provider", "reference", "--provider", "rivus", "--reference", "--api-key-env", "CANARY_KEY",
-                       "--fault", "errors-as-500", "-m", "errors", "--out", str(tmp_path / "runs"), env={"CANARY_KEY": canary})
+    done = conformance(
+        "run",
+        "--provider",
+        "reference",
+        "--provider",
+        "rivus",
+        "--reference",
+        "--api-key-env",
+        "CANARY_KEY",
+        "--fault",
+        "errors-as-500",
+        "-m",
+        "errors",
+        "--out",
+        str(tmp_path / "runs"),
+        env={"CANARY_KEY": canary},
+    )
     assert done.returncode == 1, done.stderr[-2000:]
-    compared = conformance("compare", str(tmp_path / "runs" / "reference"), str(tmp_path / "runs" / "rivus"), "--out", str(tmp_path / "cmp"))
+    compared = conformance(
+        "compare",
+        str(tmp_path / "runs" / "reference"),
+        str(tmp_path / "runs" / "rivus"),
+        "--out",
+        str(tmp_path / "cmp"),
+    )
     differ = conformance("diff", str(tmp_path / "runs" / "reference"), str(tmp_path / "runs" / "rivus"))
     assert compared.returncode == 0 and differ.returncode in (0, 1)
     assert (tmp_path / "runs" / "matrix.html").is_file() and (tmp_path / "cmp" / "matrix.md").is_file()
@@ -96,8 +137,19 @@ def test_canary_key_never_reaches_a_multi_provider_matrix_or_compare(tmp_path):
 
 
 def test_unreachable_gateway_is_errored_not_a_crash(tmp_path):
-    done = conformance("run", "--provider", "google", "--base-url", "http://127.0.0.1:9", "--timeout", "3",
-                       "--out", str(tmp_path), "-k", "single-turn")
+    done = conformance(
+        "run",
+        "--provider",
+        "google",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--timeout",
+        "3",
+        "--out",
+        str(tmp_path),
+        "-k",
+        "single-turn",
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     results = json.loads((tmp_path / "results.json").read_text())
@@ -109,14 +161,22 @@ def test_unreachable_gateway_is_errored_not_a_crash(tmp_path):
 
 BAD_CASE_FILES = {
     "yaml": ("protocol: gemini\nfeature: x\n  bad: [", "not valid YAML"),
-    "field": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MAYBE, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
-              "cases[0].level"),
-    "id": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/y/a, level: MUST, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
-           "must start with 'gemini/x/'"),
-    "check": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{stauts: 200}]}\n",
-              "cases[0].expect[0]"),
-    "regex": ("protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{json: {at: /a, matches: '(('}}]}\n",
-              "bad regular expression"),
+    "field": (
+        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MAYBE, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
+        "cases[0].level",
+    ),
+    "id": (
+        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/y/a, level: MUST, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
+        "must start with 'gemini/x/'",
+    ),
+    "check": (
+        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{stauts: 200}]}\n",
+        "cases[0].expect[0]",
+    ),
+    "regex": (
+        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{json: {at: /a, matches: '(('}}]}\n",
+        "bad regular expression",
+    ),
 }
 
 
@@ -131,14 +191,17 @@ def test_broken_case_file_is_one_line_and_exit_2(tmp_path, capsys, kind):
     assert main(["list", "--cases", str(tmp_path)]) == 2
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--provider", "no-such-provider"], "--provider"),
-    (["--base-url", "ftp://x"], "--base-url"),
-    (["--base-url", "http://h/?key=1"], "--base-url"),
-    (["--fault", "no-such-fault"], "--fault"),
-    (["--provider", "theturbo"], "base_url"),
-    (["--concurrency", "0"], "--concurrency"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--provider", "no-such-provider"], "--provider"),
+        (["--base-url", "ftp://x"], "--base-url"),
+        (["--base-url", "http://h/?key=1"], "--base-url"),
+        (["--fault", "no-such-fault"], "--fault"),
+        (["--provider", "theturbo"], "base_url"),
+        (["--concurrency", "0"], "--concurrency"),
+    ],
+)
 def test_bad_run_options_are_one_line_and_exit_2(tmp_path, capsys, args, expected):
     assert main(["run", "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err.strip()
@@ -147,7 +210,9 @@ def test_bad_run_options_are_one_line_and_exit_2(tmp_path, capsys, args, expecte
 
 def test_broken_provider_profile_names_the_field(tmp_path, capsys):
     profile = tmp_path / "p.yaml"
-    profile.write_text("name: p\ngemini: {prefix: /v1beta, auth: cookie}\nopenai: {prefix: /v1, auth: bearer}\nmodels: {default: m}\n")
+    profile.write_text(
+        "name: p\ngemini: {prefix: /v1beta, auth: cookie}\nopenai: {prefix: /v1, auth: bearer}\nmodels: {default: m}\n"
+    )
     assert main(["run", "--provider", str(profile), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "p.yaml: gemini.auth:" in err and len(err.splitlines()) == 1
@@ -162,7 +227,15 @@ def test_list_prints_every_case(capsys, all_cases):
 
 def test_validate_captured_bodies(tmp_path, capsys):
     good = tmp_path / "good.json"
-    good.write_text(json.dumps({"candidates": [{"content": {"parts": [{"text": "hi"}], "role": "model"}, "finishReason": "STOP"}]}))
+    good.write_text(
+        json.dumps(
+            {
+                "candidates": [
+                    {"content": {"parts": [{"text": "hi"}], "role": "model"}, "finishReason": "STOP"}
+                ]
+            }
+        )
+    )
     assert main(["validate", str(good)]) == 0
     assert "gemini/GenerateContentResponse: valid" in capsys.readouterr().out
     bad = tmp_path / "bad.json"

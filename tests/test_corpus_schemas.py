@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.schemas import SchemaStore, detect_schema
+from conformance.validation.store import SchemaStore, detect_schema
 
 SHARED = Path(os.environ.get("CONFORMANCE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 BODIES = SHARED / "corpus" / "bodies"

@@ -11,15 +11,21 @@ from pathlib import Path
 
 import yaml
 
-from conformance.cli import main
+from conformance.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 SELECT = ("-m", "count_tokens")
 
 
 def conformance(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True, text=True, timeout=120, cwd=REPO,
-                          env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=dict(os.environ),
+    )
 
 
 def results(folder: Path) -> dict:
@@ -29,22 +35,39 @@ def results(folder: Path) -> dict:
 def test_baseline_turns_known_failures_into_strict_expected_failures(tmp_path):
     broken = conformance("run", "--fault", "count-tokens-zero", *SELECT, "--out", str(tmp_path / "broken"))
     assert broken.returncode == 1
-    failing = {c["id"] for c in results(tmp_path / "broken")["cases"] if c["outcome"] in ("failed", "errored")}
+    failing = {
+        c["id"] for c in results(tmp_path / "broken")["cases"] if c["outcome"] in ("failed", "errored")
+    }
     assert failing
 
     baseline = tmp_path / "reference.yaml"
-    made = conformance("baseline", str(tmp_path / "broken"), "--out", str(baseline), "--reason", "countTokens answers 0")
+    made = conformance(
+        "baseline", str(tmp_path / "broken"), "--out", str(baseline), "--reason", "countTokens answers 0"
+    )
     assert made.returncode == 0 and f"{len(failing)} known failures" in made.stdout
     document = yaml.safe_load(baseline.read_text())
     document["entries"][0]["issue"] = "https://example.com/issues/1"
     baseline.write_text(yaml.safe_dump(document))
 
     # the same failures with the baseline: the gate passes, JUnit shows them as expected failures
-    known = conformance("run", "--fault", "count-tokens-zero", *SELECT, "--baseline", str(baseline), "--out", str(tmp_path / "known"))
+    known = conformance(
+        "run",
+        "--fault",
+        "count-tokens-zero",
+        *SELECT,
+        "--baseline",
+        str(baseline),
+        "--out",
+        str(tmp_path / "known"),
+    )
     assert known.returncode == 0, known.stdout[-3000:]
     run = results(tmp_path / "known")
     assert run["summary"]["gate"] == "pass"
-    assert run["summary"]["baseline"] == {"expected_failures": len(failing), "unexpected_passes": 0, "changed": 0}
+    assert run["summary"]["baseline"] == {
+        "expected_failures": len(failing),
+        "unexpected_passes": 0,
+        "changed": 0,
+    }
     assert run["run"]["baseline"] == str(baseline)
     record = next(c for c in run["cases"] if c["id"] in failing and c["baseline"]["issue"])
     assert record["baseline"]["status"] == "expected" and record["outcome"] == "failed"
@@ -59,8 +82,17 @@ def test_baseline_turns_known_failures_into_strict_expected_failures(tmp_path):
     assert results(tmp_path / "fixed")["summary"]["baseline"]["unexpected_passes"] == len(failing)
 
     # --no-baseline: baselined cases are plain cases again
-    plain = conformance("run", "--fault", "count-tokens-zero", *SELECT, "--baseline", str(baseline), "--no-baseline",
-                        "--out", str(tmp_path / "plain"))
+    plain = conformance(
+        "run",
+        "--fault",
+        "count-tokens-zero",
+        *SELECT,
+        "--baseline",
+        str(baseline),
+        "--no-baseline",
+        "--out",
+        str(tmp_path / "plain"),
+    )
     assert plain.returncode == 1
     assert "baseline" not in results(tmp_path / "plain")["summary"]
 
@@ -73,13 +105,15 @@ def test_baseline_turns_known_failures_into_strict_expected_failures(tmp_path):
 
 
 def test_baseline_changed_outcome_fails_the_gate():
-    from conformance.baseline import Baseline, BaselineEntry
+    from conformance.engine.baseline import Baseline, BaselineEntry
 
     baseline = Baseline("p", {"gemini/a/b": BaselineEntry("gemini/a/b", "failed", "why")}, "b.yaml")
     assert baseline.judge("gemini/a/b", "failed")[1] == "expected"
     assert baseline.judge("gemini/a/b", "errored")[1] == "changed"
     assert baseline.judge("gemini/a/b", "passed")[1] == "unexpected-pass"
-    assert baseline.judge("gemini/a/b", "unsupported") is None and baseline.judge("gemini/x/y", "failed") is None
+    assert (
+        baseline.judge("gemini/a/b", "unsupported") is None and baseline.judge("gemini/x/y", "failed") is None
+    )
 
 
 def test_bad_baseline_and_results_files_are_one_line_exit_2(tmp_path, capsys):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance.providers import Provider, Route, Timeouts
-from conformance.redact import Redactor
-from conformance.results import case_record
-from conformance.runner import CaseResult, Runner
-from conformance.transport import DEFAULT_BODY_CAP
+from conformance.engine.runner import CaseResult, Runner
+from conformance.report.results import case_record
+from conformance.wire.profiles import Provider, Route, Timeouts
+from conformance.wire.redact import Redactor
+from conformance.wire.transport import DEFAULT_BODY_CAP
 from tests.hostile_server import HostileServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,26 +26,45 @@ FAST = Timeouts(connect=1.0, read=0.8, total=2.0)
 # behaviour -> (outcome, words the message must carry, timeouts, longest acceptable duration in seconds)
 EXPECTED: dict[str, tuple[str, tuple[str, ...], Timeouts, float]] = {
     "hang": ("errored", ("read timeout", "no progress"), FAST, 1.6),
-    "drip": ("errored", ("timed out after 2.5 s (total limit)", "body bytes received"), Timeouts(connect=1.0, read=3.0, total=2.5), 3.3),
+    "drip": (
+        "errored",
+        ("timed out after 2.5 s (total limit)", "body bytes received"),
+        Timeouts(connect=1.0, read=3.0, total=2.5),
+        3.3,
+    ),
     "endless": ("errored", ("timed out after 2 s (total limit)",), FAST, 2.8),
     "huge": ("errored", ("exceeded the capture limit of 8388608 bytes",), FAST, 2.8),
     "bad-utf8": ("errored", ("body is not UTF-8",), FAST, 1.0),
     "truncated": ("errored", ("body is not JSON",), FAST, 1.0),
     "reset": ("errored", ("Connection reset by peer", "after HTTP 200 and 40 body bytes"), FAST, 1.0),
-    "wrong-type": ("failed", ("expected Content-Type application/json, got 'text/html; charset=utf-8'",), FAST, 1.0),
+    "wrong-type": (
+        "failed",
+        ("expected Content-Type application/json, got 'text/html; charset=utf-8'",),
+        FAST,
+        1.0,
+    ),
     "redirect": ("failed", ("expected HTTP 200, got 307", "not followed"), FAST, 1.0),
     "empty": ("errored", ("body is empty",), FAST, 1.0),
 }
 
 
 def provider(base_url: str, timeouts: Timeouts, auth: str = "query") -> Provider:
-    return Provider(name="hostile", gemini=Route("/v1beta", auth), openai=Route("/v1", "bearer"),  # type: ignore[arg-type]
-                    default_model="gemini-2.5-flash", base_url=base_url, timeouts=timeouts)
+    return Provider(
+        name="hostile",
+        gemini=Route("/v1beta", auth),
+        openai=Route("/v1", "bearer"),  # type: ignore[arg-type]
+        default_model="gemini-2.5-flash",
+        base_url=base_url,
+        timeouts=timeouts,
+    )
 
 
 @pytest.fixture(scope="module")
 def servers():
-    with HostileServer(host="127.0.0.2" if _has_127_0_0_2() else "127.0.0.1") as other, HostileServer() as hostile:
+    with (
+        HostileServer(host="127.0.0.2" if _has_127_0_0_2() else "127.0.0.1") as other,
+        HostileServer() as hostile,
+    ):
         hostile.redirect_to = f"http://localhost:{other.port}"
         yield hostile, other
 
@@ -126,13 +145,17 @@ def test_redirect_to_another_host_never_carries_the_key(servers, hostile_results
     for auth in ("x-goog-api-key", "bearer"):
         import asyncio
 
-        from conformance.model import RequestSpec
-        from conformance.transport import Transport
+        from conformance.suite.model import RequestSpec
+        from conformance.wire.transport import Transport
 
         async def send(style: str = auth) -> None:
             transport = Transport(provider(hostile.url("redirect"), FAST, style), KEY)
             try:
-                await transport.send(transport.build("gemini", RequestSpec("POST", "/models/m:generateContent"), {"contents": []}))
+                await transport.send(
+                    transport.build(
+                        "gemini", RequestSpec("POST", "/models/m:generateContent"), {"contents": []}
+                    )
+                )
             finally:
                 await transport.aclose()
 
@@ -143,10 +166,35 @@ def test_redirect_to_another_host_never_carries_the_key(servers, hostile_results
 def test_cli_run_against_chaos_completes_without_traceback(servers, tmp_path):
     hostile, _ = servers
     done = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--provider", "google", "--base-url", hostile.url("chaos"),
-         "--api-key-env", "HOSTILE_KEY", "--gemini-auth", "query", "--timeout", "1.5", "--concurrency", "32", "--retries", "0",
-         "-k", "gemini/text or gemini/errors", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, cwd=REPO, env={**os.environ, "HOSTILE_KEY": KEY},
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--provider",
+            "google",
+            "--base-url",
+            hostile.url("chaos"),
+            "--api-key-env",
+            "HOSTILE_KEY",
+            "--gemini-auth",
+            "query",
+            "--timeout",
+            "1.5",
+            "--concurrency",
+            "32",
+            "--retries",
+            "0",
+            "-k",
+            "gemini/text or gemini/errors",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "HOSTILE_KEY": KEY},
     )
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Traceback" not in done.stdout + done.stderr

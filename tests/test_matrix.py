@@ -14,20 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.matrix import build_matrix
-from conformance.providers import load_provider
-from conformance.redact import Redactor
-from conformance.report_md import render_markdown
-from conformance.results import RunInfo, build_results, write_results
-from conformance.runner import Runner
-from conformance.target import open_target
+from conformance.cli.main import main
+from conformance.engine.runner import Runner
+from conformance.report.markdown import render_markdown
+from conformance.report.matrix import build_matrix
+from conformance.report.results import RunInfo, build_results, write_results
+from conformance.wire.profiles import load_provider
+from conformance.wire.redact import Redactor
+from conformance.wire.target import open_target
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "reports" / "test-artifacts"
 # Four stand-ins for real gateways: the reference under two profiles and with two sets of faults.
-RUNS = (("reference", ()), ("rivus", ()), ("theturbo", ("errors-as-500",)), ("new-api", ("usage-misreported", "max-tokens-dropped")))
+RUNS = (
+    ("reference", ()),
+    ("rivus", ()),
+    ("theturbo", ("errors-as-500",)),
+    ("new-api", ("usage-misreported", "max-tokens-dropped")),
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +43,14 @@ def run_files(all_cases, schemas, tmp_path_factory) -> list[Path]:
         provider = dataclasses.replace(load_provider(profile), embedded=True, base_url=None)
         with open_target(provider, faults) as target:
             results = Runner(target.provider, target.api_key, schemas).run(all_cases)
-            info = RunInfo(provider=profile, base_url=target.provider.base_url, model=provider.default_model,
-                           concurrency=provider.concurrency, embedded=True, faults=list(faults))
+            info = RunInfo(
+                provider=profile,
+                base_url=target.provider.base_url,
+                model=provider.default_model,
+                concurrency=provider.concurrency,
+                embedded=True,
+                faults=list(faults),
+            )
             document = build_results(info, all_cases, results, Redactor([target.api_key]))
         path = folder / profile / "results.json"
         write_results(document, path)
@@ -57,12 +68,18 @@ def matrix_dir(run_files, tmp_path_factory) -> Path:
 def test_matrix_cells_count_mark_and_colour(run_files):
     documents = [json.loads(path.read_text()) for path in run_files]
     matrix = build_matrix(documents)
-    assert [c.label for c in matrix.columns] == ["reference", "rivus", "theturbo +errors-as-500",
-                                                  "new-api +usage-misreported,max-tokens-dropped"]
+    assert [c.label for c in matrix.columns] == [
+        "reference",
+        "rivus",
+        "theturbo +errors-as-500",
+        "new-api +usage-misreported,max-tokens-dropped",
+    ]
     assert matrix.protocols() == ["gemini", "openai"]
     errors = next(row for row in matrix.rows if (row.protocol, row.feature) == ("gemini", "errors"))
     assert [cell.colour for cell in errors.cells] == ["green", "green", "red", "green"]
-    assert errors.cells[2].must_broken > 0 and errors.cells[0].text == f"{len(errors.cases)}/{len(errors.cases)}"
+    assert (
+        errors.cells[2].must_broken > 0 and errors.cells[0].text == f"{len(errors.cases)}/{len(errors.cases)}"
+    )
     unsupported = load_provider("new-api").unsupported
     if unsupported:
         assert matrix.totals[3].not_judged > 0
@@ -76,7 +93,9 @@ def test_page_is_self_contained_and_shows_evidence_side_by_side(matrix_dir):
     assert not re.search(r"""(src|href)=["']https?://""", html)
     assert "providers differ" in html and 'class="sides"' in html
     assert "errors-as-500" in html and "MUST &#10007;" in html
-    assert '"status": "INTERNAL"' in html.replace("&quot;", '"')  # the fault's response body, in the drill-down
+    assert '"status": "INTERNAL"' in html.replace(
+        "&quot;", '"'
+    )  # the fault's response body, in the drill-down
 
 
 def test_markdown_summary(matrix_dir):
@@ -88,38 +107,89 @@ def test_markdown_summary(matrix_dir):
 
 def _chromium(*args: str, profile: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=90,
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed (/usr/bin/chromium; Debian package chromium)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium not installed (/usr/bin/chromium; Debian package chromium)",
+)
 def test_chromium_renders_the_matrix_and_a_drill_down(matrix_dir):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = ARTIFACTS / "matrix.html"
     shutil.copy(matrix_dir / "matrix.html", page)
     with tempfile.TemporaryDirectory() as profile:
-        dom = _chromium("--virtual-time-budget=3000", "--dump-dom", f"{page.as_uri()}#open=f-gemini-errors", profile=profile)
+        dom = _chromium(
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            f"{page.as_uri()}#open=f-gemini-errors",
+            profile=profile,
+        )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'data-ready="1"' in dom.stdout, "the page's script did not run"
     features = len(re.findall(r'<tr class="feature">', dom.stdout))
     assert f"{features} features x 4 providers" in dom.stdout
-    assert re.search(r'<details class="feature" id="f-gemini-errors" open="">', dom.stdout), "the drill-down did not open"
+    assert re.search(r'<details class="feature" id="f-gemini-errors" open="">', dom.stdout), (
+        "the drill-down did not open"
+    )
     with tempfile.TemporaryDirectory() as profile:
-        shot = _chromium(f"--screenshot={ARTIFACTS / 'matrix.png'}", "--window-size=1400,1000", page.as_uri(), profile=profile)
+        shot = _chromium(
+            f"--screenshot={ARTIFACTS / 'matrix.png'}",
+            "--window-size=1400,1000",
+            page.as_uri(),
+            profile=profile,
+        )
     assert shot.returncode == 0 and (ARTIFACTS / "matrix.png").stat().st_size > 20_000, shot.stderr[-2000:]
     with tempfile.TemporaryDirectory() as profile:
-        _chromium(f"--screenshot={ARTIFACTS / 'matrix-drill-down.png'}", "--window-size=1400,2400",
-                  f"{page.as_uri()}#open=f-gemini-errors", profile=profile)
+        _chromium(
+            f"--screenshot={ARTIFACTS / 'matrix-drill-down.png'}",
+            "--window-size=1400,2400",
+            f"{page.as_uri()}#open=f-gemini-errors",
+            profile=profile,
+        )
     assert (ARTIFACTS / "matrix-drill-down.png").stat().st_size > 20_000
 
 
 def test_run_with_several_providers_writes_each_and_the_matrix(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--provider", "reference", "--provider", "rivus", "--provider", "theturbo",
-         "--reference", "-m", "text", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--provider",
+            "reference",
+            "--provider",
+            "rivus",
+            "--provider",
+            "theturbo",
+            "--reference",
+            "-m",
+            "text",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=dict(os.environ),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     for name in ("reference", "rivus", "theturbo"):

@@ -26,7 +26,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from conformance.media import MEDIA_DIR, MediaSample, load_media, sample_for, sniff_mime
+from conformance.suite.samples import MEDIA_DIR, MediaSample, load_media, sample_for, sniff_mime
 
 REPO = Path(__file__).resolve().parent.parent
 MIME_TYPES = (
@@ -130,7 +130,7 @@ def test_load_media_matches_manifest() -> None:
             size=entry["bytes"],
             sha256=entry["sha256"],
         )
-        assert sample.file.parent == REPO / "media"
+        assert sample.file.parent == REPO / "conformance" / "suite" / "media"
     assert load_media(MEDIA_DIR) == samples
 
 

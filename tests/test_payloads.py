@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 
-from conformance.cases import load_case_file
 from conformance.errors import ConfigError
-from conformance.exchange import Exchange
-from conformance.media import sample_for
-from conformance.model import RequestSpec
-from conformance.payloads import (
+from conformance.report.results import exchange_record
+from conformance.suite.bodies import (
     INVALID_MARK,
     PREVIEW_BYTES,
     PayloadError,
@@ -27,10 +24,13 @@ from conformance.payloads import (
     check_template,
     media_ref,
 )
-from conformance.providers import load_provider
-from conformance.redact import Redactor
-from conformance.results import exchange_record
-from conformance.transport import Transport
+from conformance.suite.loader import load_case_file
+from conformance.suite.model import RequestSpec
+from conformance.suite.samples import sample_for
+from conformance.wire.exchange import Exchange
+from conformance.wire.profiles import load_provider
+from conformance.wire.redact import Redactor
+from conformance.wire.transport import Transport
 
 PNG = sample_for("image/png").read()
 MPEG = sample_for("video/mpeg").read()
@@ -250,9 +250,14 @@ def test_a_small_body_with_media_is_sent_whole() -> None:
 
 
 def test_a_mid_sized_body_is_sent_whole_but_recorded_cut() -> None:
-    template = {"contents": [{"parts": [{"inlineData": {"mimeType": "audio/wav", "data": {"$media": "audio/wav"}}}]}]}
+    template = {
+        "contents": [{"parts": [{"inlineData": {"mimeType": "audio/wav", "data": {"$media": "audio/wav"}}}]}]
+    }
     whole = build_body(template).materialize()
     sink, exchange, _ = asyncio.run(send_through_sink(template))
-    assert len(whole) > PREVIEW_BYTES and sink.received[0][:2] == (len(whole), hashlib.sha256(whole).hexdigest())
+    assert len(whole) > PREVIEW_BYTES and sink.received[0][:2] == (
+        len(whole),
+        hashlib.sha256(whole).hexdigest(),
+    )
     assert exchange.request.body == whole[:PREVIEW_BYTES] and exchange.request.size == len(whole)
     assert exchange.request.body_truncated

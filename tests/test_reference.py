@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from conformance.reference import FAULTS, Fault, ReferenceServer, create_app
-from conformance.reference.engine import (
+from conformance.reference.model.engine import (
     Prompt,
     Sampling,
     Turn,

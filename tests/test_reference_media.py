@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.media import load_media, sample_for
 from conformance.reference.app import create_app
-from conformance.reference.engine import Prompt, Turn, answer
-from conformance.reference.faults import FAULTS
-from conformance.reference.media_faults import NGINX_413, rewrite_gemini, rewrite_openai
-from conformance.reference.media_input import (
+from conformance.reference.faults.media_faults import NGINX_413, rewrite_gemini, rewrite_openai
+from conformance.reference.faults.registry import FAULTS
+from conformance.reference.model.engine import Prompt, Turn, answer
+from conformance.reference.protocols.media_input import (
     SUPPORTED_MIME_TYPES,
     MediaError,
     decode_base64,
@@ -26,6 +25,7 @@ from conformance.reference.media_input import (
     read_url,
 )
 from conformance.reference.server import ReferenceServer
+from conformance.suite.samples import load_media, sample_for
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "media-test-key"

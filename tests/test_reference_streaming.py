@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from conformance.reference.app import create_app
+from conformance.reference.protocols.streaming import gemini_events, openai_chunks, split_text
 from conformance.reference.server import ReferenceServer
-from conformance.reference.streaming import gemini_events, openai_chunks, split_text
-from conformance.streams import decode_json_array, decode_sse
+from conformance.streams.decode import decode_json_array, decode_sse
 
 KEY = "stream-key"
 MODEL = "gemini-2.5-flash"
@@ -29,11 +29,20 @@ def base_url() -> Iterator[str]:
 
 def native(base_url: str, method: str, body: Any, *, sse: bool = False, model: str = MODEL) -> httpx.Response:
     params = {"alt": "sse"} if sse else {}
-    return httpx.post(f"{base_url}/v1beta/models/{model}:{method}", params=params, json=body, headers={"x-goog-api-key": KEY})
+    return httpx.post(
+        f"{base_url}/v1beta/models/{model}:{method}",
+        params=params,
+        json=body,
+        headers={"x-goog-api-key": KEY},
+    )
 
 
 def chat(base_url: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{base_url}/v1/chat/completions", json={"model": MODEL, **body}, headers={"authorization": f"Bearer {KEY}"})
+    return httpx.post(
+        f"{base_url}/v1/chat/completions",
+        json={"model": MODEL, **body},
+        headers={"authorization": f"Bearer {KEY}"},
+    )
 
 
 def text_of(events: list[dict[str, Any]]) -> str:
@@ -78,15 +87,23 @@ def test_native_json_array_is_googles_layout(base_url: str) -> None:
 def test_events_are_paced_by_the_stream_delay(base_url: str) -> None:
     started = time.perf_counter()
     arrivals: list[float] = []
-    with httpx.stream("POST", f"{base_url}/v1beta/models/{MODEL}:streamGenerateContent", params={"alt": "sse"}, json=COUNT,
-                      headers={"x-goog-api-key": KEY}) as response:
+    with httpx.stream(
+        "POST",
+        f"{base_url}/v1beta/models/{MODEL}:streamGenerateContent",
+        params={"alt": "sse"},
+        json=COUNT,
+        headers={"x-goog-api-key": KEY},
+    ) as response:
         for _ in response.iter_bytes():
             arrivals.append(time.perf_counter() - started)
     assert len(arrivals) >= 3
     assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 1) * DELAY * 0.8
 
 
-@pytest.mark.parametrize(("sse", "content_type", "wrapped"), [(True, "text/event-stream", False), (False, "application/json; charset=UTF-8", True)])
+@pytest.mark.parametrize(
+    ("sse", "content_type", "wrapped"),
+    [(True, "text/event-stream", False), (False, "application/json; charset=UTF-8", True)],
+)
 def test_native_stream_errors_are_googles(base_url: str, sse: bool, content_type: str, wrapped: bool) -> None:
     response = native(base_url, "streamGenerateContent", COUNT, sse=sse, model="no-such-model")
     assert response.status_code == 404
@@ -102,8 +119,15 @@ def test_native_stream_errors_are_googles(base_url: str, sse: bool, content_type
 
 
 def test_openai_stream_framing_and_usage(base_url: str) -> None:
-    response = chat(base_url, {"stream": True, "stream_options": {"include_usage": True}, "n": 2,
-                               "messages": [{"role": "user", "content": "Count from 1 to 5"}]})
+    response = chat(
+        base_url,
+        {
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "n": 2,
+            "messages": [{"role": "user", "content": "Count from 1 to 5"}],
+        },
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     raw = response.content
@@ -129,12 +153,15 @@ def test_openai_stream_without_usage_option_has_no_usage(base_url: str) -> None:
     assert all("usage" not in c for c in chunks)
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({"stream": "yes"}, "stream"),
-    ({"stream_options": {"include_usage": True}}, "stream_options"),
-    ({"stream": True, "stream_options": "all"}, "stream_options"),
-    ({"stream": True, "stream_options": {"include_usage": 1}}, "stream_options.include_usage"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"stream": "yes"}, "stream"),
+        ({"stream_options": {"include_usage": True}}, "stream_options"),
+        ({"stream": True, "stream_options": "all"}, "stream_options"),
+        ({"stream": True, "stream_options": {"include_usage": 1}}, "stream_options.include_usage"),
+    ],
+)
 def test_openai_stream_parameters_are_checked(base_url: str, body: dict[str, Any], param: str) -> None:
     response = chat(base_url, {**body, "messages": [{"role": "user", "content": "Hi"}]})
     assert response.status_code == 400
@@ -142,7 +169,9 @@ def test_openai_stream_parameters_are_checked(base_url: str, body: dict[str, Any
 
 
 def test_openai_stream_error_is_an_http_error(base_url: str) -> None:
-    response = chat(base_url, {"model": "no-such-model", "stream": True, "messages": [{"role": "user", "content": "Hi"}]})
+    response = chat(
+        base_url, {"model": "no-such-model", "stream": True, "messages": [{"role": "user", "content": "Hi"}]}
+    )
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
 
@@ -157,8 +186,16 @@ def test_split_text_joins_back() -> None:
 def test_non_text_parts_stream_whole() -> None:
     call = {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}
     full = {
-        "candidates": [{"content": {"parts": [{"text": "Let me check the weather", "thoughtSignature": "c2ln"}, call], "role": "model"},
-                        "finishReason": "STOP", "index": 0}],
+        "candidates": [
+            {
+                "content": {
+                    "parts": [{"text": "Let me check the weather", "thoughtSignature": "c2ln"}, call],
+                    "role": "model",
+                },
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
         "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 5, "totalTokenCount": 9},
         "modelVersion": MODEL,
         "responseId": "r",
@@ -175,9 +212,20 @@ def test_non_text_parts_stream_whole() -> None:
 
 def test_tool_calls_stream_as_indexed_deltas() -> None:
     call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": json.dumps({"a": 1})}}
-    result = {"id": "x", "object": "chat.completion", "created": 1, "model": MODEL,
-              "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"}],
-              "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+    result = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
     chunks = openai_chunks(result, include_usage=False, faults=frozenset())
     deltas = [c["choices"][0]["delta"] for c in chunks]
     assert deltas[0]["role"] == "assistant"
@@ -189,7 +237,10 @@ def test_tool_calls_stream_as_indexed_deltas() -> None:
 
 
 def test_prompt_blocked_response_is_a_single_event() -> None:
-    blocked = {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 3, "totalTokenCount": 3}}
+    blocked = {
+        "promptFeedback": {"blockReason": "SAFETY"},
+        "usageMetadata": {"promptTokenCount": 3, "totalTokenCount": 3},
+    }
     assert gemini_events(blocked, frozenset()) == [blocked]
 
 

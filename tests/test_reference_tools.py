@@ -10,10 +10,10 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from conformance.gemini_schema import to_json_schema
 from conformance.reference import FAULTS, ReferenceServer
-from conformance.reference.engine import answer, evaluate
-from conformance.reference.instances import instance_of
+from conformance.reference.model.engine import answer, evaluate
+from conformance.reference.model.instances import instance_of
+from conformance.validation.gemini_schema import to_json_schema
 from tests.test_reference import (
     PROBES,
     assert_google_error,
@@ -617,7 +617,7 @@ def test_every_tool_fault_has_expected_changes() -> None:
 
 
 def _tool_faults() -> list[Any]:
-    from conformance.reference.faults import _TOOLS
+    from conformance.reference.faults.registry import _TOOLS
 
     return list(_TOOLS)
 

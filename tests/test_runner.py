@@ -10,10 +10,11 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.model import Case, Expectation, Policy, RequestSpec, Step
-from conformance.providers import Provider, Route as GatewayRoute, Timeouts
+from conformance.engine.runner import Runner
 from conformance.reference.server import ReferenceServer
-from conformance.runner import Runner
+from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.wire.profiles import Provider, Timeouts
+from conformance.wire.profiles import Route as GatewayRoute
 
 
 async def html(_request) -> Response:
@@ -25,19 +26,38 @@ async def slow(_request) -> Response:
     return Response("{}", media_type="application/json")
 
 
-
-APP = Starlette(routes=[Route("/v1beta/html", html, methods=["POST"]), Route("/v1beta/slow", slow, methods=["POST"])])
+APP = Starlette(
+    routes=[Route("/v1beta/html", html, methods=["POST"]), Route("/v1beta/slow", slow, methods=["POST"])]
+)
 
 
 def provider(base_url: str, total: float = 30.0) -> Provider:
-    return Provider(name="t", gemini=GatewayRoute("/v1beta", "query"), openai=GatewayRoute("/v1", "bearer"),
-                    default_model="m", base_url=base_url, timeouts=Timeouts(connect=2, read=total, total=total))
+    return Provider(
+        name="t",
+        gemini=GatewayRoute("/v1beta", "query"),
+        openai=GatewayRoute("/v1", "bearer"),
+        default_model="m",
+        base_url=base_url,
+        timeouts=Timeouts(connect=2, read=total, total=total),
+    )
 
 
 def case(path: str, policy: Policy = Policy()) -> Case:
-    step = Step(RequestSpec("POST", path, body={"contents": []}), (Expectation("status", 200), Expectation("json", {"at": "/x", "exists": True})))
-    return Case(id="gemini/t/c", protocol="gemini", feature="t", level="MUST", title="t", reference="r", steps=(step,),
-                policy=policy, source=Path("t.yaml"))
+    step = Step(
+        RequestSpec("POST", path, body={"contents": []}),
+        (Expectation("status", 200), Expectation("json", {"at": "/x", "exists": True})),
+    )
+    return Case(
+        id="gemini/t/c",
+        protocol="gemini",
+        feature="t",
+        level="MUST",
+        title="t",
+        reference="r",
+        steps=(step,),
+        policy=policy,
+        source=Path("t.yaml"),
+    )
 
 
 def test_non_json_body_is_errored_with_a_clear_message(schemas):
@@ -61,8 +81,16 @@ def test_repeat_policy_stops_once_enough_attempts_passed(schemas):
     with ReferenceServer(create_app(api_key="k")) as server:
         good = dataclasses.replace(
             case("/models/gemini-2.5-flash:countTokens", Policy(repeat=3, require=2)),
-            steps=(Step(RequestSpec("POST", "/models/gemini-2.5-flash:countTokens", body={"contents": [{"parts": [{"text": "hi"}]}]}),
-                        (Expectation("status", 200),)),),
+            steps=(
+                Step(
+                    RequestSpec(
+                        "POST",
+                        "/models/gemini-2.5-flash:countTokens",
+                        body={"contents": [{"parts": [{"text": "hi"}]}]},
+                    ),
+                    (Expectation("status", 200),),
+                ),
+            ),
         )
         result = Runner(provider(server.base_url), "k", schemas).run([good])["gemini/t/c"]
     assert result.outcome == "passed" and len(result.attempts) == 2 and result.passes == 2

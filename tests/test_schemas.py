@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.schemas import SchemaStore, Violation, detect_schema
+from conformance.validation.store import SchemaStore, Violation, detect_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CONFORMANCE_SHARED") or Path(__file__).resolve().parents[2] / "shared")

@@ -16,9 +16,23 @@ RESULTS_SCHEMA = json.loads((REPO / "schemas" / "results.schema.json").read_text
 
 def test_failed_stream_case_names_the_event_and_reports_timings(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--out", str(tmp_path), "--fault", "done-on-native-stream",
-         "-m", "streaming_sse or streaming"],
-        capture_output=True, text=True, timeout=240, cwd=REPO, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--out",
+            str(tmp_path),
+            "--fault",
+            "done-on-native-stream",
+            "-m",
+            "streaming_sse or streaming",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=REPO,
+        env=dict(os.environ),
     )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
@@ -26,7 +40,11 @@ def test_failed_stream_case_names_the_event_and_reports_timings(tmp_path: Path) 
     record = next(c for c in results["cases"] if c["id"] == "gemini/streaming-sse/framing")
     assert record["outcome"] == "failed"
     message = record["evidence"]["failures"][0]["message"]
-    assert message.startswith("event 6 (byte ") and "[done-sentinel]" in message and "raw: 'data: [DONE]" in message
+    assert (
+        message.startswith("event 6 (byte ")
+        and "[done-sentinel]" in message
+        and "raw: 'data: [DONE]" in message
+    )
     timings = record["evidence"]["exchanges"][0]["timings"]
     assert timings["stream"] == "sse" and timings["events"] == 7
     assert 0 < timings["first_event_ms"] < timings["last_event_ms"] <= timings["total_ms"]

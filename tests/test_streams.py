@@ -1,4 +1,4 @@
-"""Tests of the strict stream decoders in `conformance.streams`."""
+"""Tests of the strict stream decoders in `conformance.streams.decode`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.streams import (
+from conformance.streams.decode import (
     FINDING_CODES,
     Finding,
     JsonArrayStream,

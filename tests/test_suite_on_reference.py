@@ -8,19 +8,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.model import Case
-from conformance.providers import available_providers, load_provider
-from conformance.reference.faults import FAULTS
-from conformance.runner import CaseResult, Runner
-from conformance.schemas import SchemaStore
-from conformance.target import open_target
-
+from conformance.engine.runner import CaseResult, Runner
+from conformance.reference.faults.registry import FAULTS
+from conformance.suite.model import Case
+from conformance.validation.store import SchemaStore
+from conformance.wire.profiles import available_providers, load_provider
+from conformance.wire.target import open_target
 
 BROKEN = ("failed", "errored")
 PARALLEL_FAULT_RUNS = 4
 
 
-def run_suite(cases: Iterable[Case], schemas: SchemaStore, profile: str = "reference", faults: tuple[str, ...] = ()) -> dict[str, CaseResult]:
+def run_suite(
+    cases: Iterable[Case], schemas: SchemaStore, profile: str = "reference", faults: tuple[str, ...] = ()
+) -> dict[str, CaseResult]:
     provider = dataclasses.replace(load_provider(profile), embedded=True, base_url=None)
     with open_target(provider, faults) as target:
         return Runner(target.provider, target.api_key, schemas).run(cases)
@@ -42,7 +43,9 @@ def test_every_fault_names_existing_cases_meant_to_catch_it(all_cases):
     ids = {case.id for case in all_cases}
     for fault in FAULTS.values():
         assert fault.caught_by, f"fault {fault.name} names no case meant to catch it"
-        assert set(fault.caught_by) <= ids, f"fault {fault.name} names unknown cases {set(fault.caught_by) - ids}"
+        assert set(fault.caught_by) <= ids, (
+            f"fault {fault.name} names unknown cases {set(fault.caught_by) - ids}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,12 @@ def fault_runs(all_cases, schemas) -> dict[str, dict[str, CaseResult]]:
     """Each fault's run of the cases meant to catch it, a few runs at once (each mostly waits on streamed events)."""
     with ThreadPoolExecutor(max_workers=PARALLEL_FAULT_RUNS) as pool:
         runs = {
-            fault: pool.submit(run_suite, [case for case in all_cases if case.id in FAULTS[fault].caught_by], schemas, faults=(fault,))
+            fault: pool.submit(
+                run_suite,
+                [case for case in all_cases if case.id in FAULTS[fault].caught_by],
+                schemas,
+                faults=(fault,),
+            )
             for fault in FAULTS
         }
         return {fault: run.result() for fault, run in runs.items()}
@@ -59,13 +67,22 @@ def fault_runs(all_cases, schemas) -> dict[str, dict[str, CaseResult]]:
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_is_caught_by_its_intended_cases(fault_runs, fault):
     results = fault_runs[fault]
-    missed = {case_id: results[case_id].outcome for case_id in FAULTS[fault].caught_by if results[case_id].outcome not in BROKEN}
+    missed = {
+        case_id: results[case_id].outcome
+        for case_id in FAULTS[fault].caught_by
+        if results[case_id].outcome not in BROKEN
+    }
     assert not missed, f"fault {fault} was not caught by {missed}"
-    assert any(results[c].case.level == "MUST" for c in FAULTS[fault].caught_by if results[c].outcome in BROKEN) or fault in {
-        "x-goog-api-key-rejected",
-        "stream-buffered",  # issue 3: buffering fails a SHOULD case (incremental delivery)
-        "stream-usage-only-on-last-event",  # usage on intermediate events is a SHOULD (FACTS.md, F10)
-    } or FAULTS[fault].bug_class is None
+    assert (
+        any(results[c].case.level == "MUST" for c in FAULTS[fault].caught_by if results[c].outcome in BROKEN)
+        or fault
+        in {
+            "x-goog-api-key-rejected",
+            "stream-buffered",  # issue 3: buffering fails a SHOULD case (incremental delivery)
+            "stream-usage-only-on-last-event",  # usage on intermediate events is a SHOULD (FACTS.md, F10)
+        }
+        or FAULTS[fault].bug_class is None
+    )
 
 
 def test_every_check_used_by_cases_is_tripped_by_some_fault(all_cases, fault_runs):

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from conformance.engine.runner import StepReferenceError, fill_from, skip_reason
 from conformance.errors import ConfigError
-from conformance.exchange import Exchange, SentRequest
-from conformance.model import Case, Policy, RequestSpec, Step
-from conformance.providers import load_provider
-from conformance.runner import StepReferenceError, fill_from, skip_reason
-from conformance.templates import fill_triggers, replies_to, trigger_names
+from conformance.suite.model import Case, Policy, RequestSpec, Step
+from conformance.suite.templates import fill_triggers, replies_to, trigger_names
+from conformance.wire.exchange import Exchange, SentRequest
+from conformance.wire.profiles import load_provider
 
 SENT = SentRequest("POST", "http://127.0.0.1/x", (), b"{}")
 GEMINI_TURN = {
@@ -138,8 +138,8 @@ def test_profile_triggers_load_and_are_checked(tmp_path: Path) -> None:
 
 
 def test_the_embedded_reference_answers_to_its_own_triggers() -> None:
-    from conformance.reference.safety import TRIGGERS
-    from conformance.target import open_target
+    from conformance.reference.model.safety import TRIGGERS
+    from conformance.wire.target import open_target
 
     provider = dataclasses.replace(load_provider("google"), embedded=True, base_url=None)
     with open_target(provider) as target:

@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conformance.model import Case, Expectation, Policy, RequestSpec, Step
-from conformance.providers import Provider, Timeouts, available_providers, load_provider
-from conformance.providers import Route as GatewayRoute
-from conformance.redact import Redactor
+from conformance.engine.runner import Runner
 from conformance.reference.server import ReferenceServer
-from conformance.results import RunInfo, build_results, write_results
-from conformance.runner import Runner
-from conformance.target import open_target
+from conformance.report.results import RunInfo, build_results, write_results
+from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.wire.profiles import Provider, Timeouts, available_providers, load_provider
+from conformance.wire.profiles import Route as GatewayRoute
+from conformance.wire.redact import Redactor
+from conformance.wire.target import open_target
 
 STRICT_CASES = ("gemini/errors/bad-key", "gemini/errors/missing-key", "gemini/text/single-turn")
 
@@ -64,18 +64,41 @@ async def always_wrong(request: Request) -> Response:
     return JSONResponse({"y": 1})
 
 
-APP = Starlette(routes=[Route("/v1beta/flip", flip_flop, methods=["POST"]), Route("/v1beta/wrong", always_wrong, methods=["POST"])])
+APP = Starlette(
+    routes=[
+        Route("/v1beta/flip", flip_flop, methods=["POST"]),
+        Route("/v1beta/wrong", always_wrong, methods=["POST"]),
+    ]
+)
 
 
 def case(path: str, case_id: str = "gemini/t/c") -> Case:
-    step = Step(RequestSpec("POST", path, body={}), (Expectation("status", 200), Expectation("json", {"at": "/x", "exists": True})))
-    return Case(id=case_id, protocol="gemini", feature="t", level="MUST", title="t", reference="r", steps=(step,),
-                policy=Policy(), source=Path("t.yaml"))
+    step = Step(
+        RequestSpec("POST", path, body={}),
+        (Expectation("status", 200), Expectation("json", {"at": "/x", "exists": True})),
+    )
+    return Case(
+        id=case_id,
+        protocol="gemini",
+        feature="t",
+        level="MUST",
+        title="t",
+        reference="r",
+        steps=(step,),
+        policy=Policy(),
+        source=Path("t.yaml"),
+    )
 
 
 def provider(base_url: str) -> Provider:
-    return Provider(name="t", gemini=GatewayRoute("/v1beta", "query"), openai=GatewayRoute("/v1", "bearer"), default_model="m",
-                    base_url=base_url, timeouts=Timeouts(connect=2, read=5, total=5))
+    return Provider(
+        name="t",
+        gemini=GatewayRoute("/v1beta", "query"),
+        openai=GatewayRoute("/v1", "bearer"),
+        default_model="m",
+        base_url=base_url,
+        timeouts=Timeouts(connect=2, read=5, total=5),
+    )
 
 
 def test_repeat_reports_a_case_that_both_passes_and_fails_as_flaky(schemas, tmp_path):
@@ -88,10 +111,14 @@ def test_repeat_reports_a_case_that_both_passes_and_fails_as_flaky(schemas, tmp_
     assert once.outcome == "passed"  # a single round cannot tell
     flaky = results["gemini/t/c"]
     assert flaky.outcome == "flaky" and flaky.rounds == ("passed", "failed", "passed", "failed")
-    assert flaky.message.startswith("flaky: passed in 2 of 4 rounds; otherwise failed: expected a value at /x")
+    assert flaky.message.startswith(
+        "flaky: passed in 2 of 4 rounds; otherwise failed: expected a value at /x"
+    )
     wrong = results["gemini/t/wrong"]
     assert wrong.outcome == "failed" and wrong.message.endswith("[passed in none of 4 rounds]")
-    document = build_results(RunInfo(provider="t", base_url=None, model="m", concurrency=1, repeat=4), cases, results, Redactor())
+    document = build_results(
+        RunInfo(provider="t", base_url=None, model="m", concurrency=1, repeat=4), cases, results, Redactor()
+    )
     write_results(document, tmp_path / "results.json")  # validates against the schema
     assert document["summary"]["flaky"] == 1 and document["summary"]["by_level"]["MUST"]["flaky"] == 1
     assert document["summary"]["gate"] == "fail"

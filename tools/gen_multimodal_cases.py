@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-MANIFEST = REPO / "media" / "manifest.yaml"
+MANIFEST = REPO / "conformance" / "suite" / "media" / "manifest.yaml"
 HEADER = (
     "# Written by tools/gen_multimodal_cases.py from media/manifest.yaml; edit the script, not this file.\n"
 )
@@ -194,9 +194,18 @@ def openai_file(samples: list[Sample]) -> str:
 def outputs() -> dict[Path, str]:
     samples = load_samples()
     return {
-        REPO / "cases" / "gemini" / "multimodal-inline-data.yaml": gemini_file(samples, SNAKE),
-        REPO / "cases" / "gemini" / "multimodal-inline-data-camel.yaml": gemini_file(samples, CAMEL),
-        REPO / "cases" / "openai" / "multimodal-image-url.yaml": openai_file(samples),
+        REPO / "conformance" / "suite" / "cases" / "gemini" / "multimodal-inline-data.yaml": gemini_file(
+            samples, SNAKE
+        ),
+        REPO
+        / "conformance"
+        / "suite"
+        / "cases"
+        / "gemini"
+        / "multimodal-inline-data-camel.yaml": gemini_file(samples, CAMEL),
+        REPO / "conformance" / "suite" / "cases" / "openai" / "multimodal-image-url.yaml": openai_file(
+            samples
+        ),
     }
 
 

@@ -25,7 +25,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = REPO / "schemas"
+SCHEMA_DIR = REPO / "conformance" / "schemas"
 CHOICES_FILE = SCHEMA_DIR / "choices.yaml"
 DEFAULT_SPECS = REPO.parent / "shared" / "specs"
 ID_BASE = "https://gateway-conformance.dev/schemas/"

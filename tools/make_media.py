@@ -36,7 +36,7 @@ import yaml
 from PIL import Image, ImageDraw, ImageFont
 
 REPO = Path(__file__).resolve().parent.parent
-MEDIA = REPO / "media"
+MEDIA = REPO / "conformance" / "suite" / "media"
 
 Family = Literal["image", "audio", "video", "document", "text"]
 

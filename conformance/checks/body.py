@@ -64,7 +64,11 @@ def answer_text(protocol: str, body: Any, index: int = 0) -> tuple[str | None, s
         if not isinstance(candidates, list) or index >= len(candidates):
             return None, f"/candidates/{index}"
         parts = jp.get(candidates[index], "/content/parts", [])
-        texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")]
+        texts = [
+            p["text"]
+            for p in parts
+            if isinstance(p, dict) and isinstance(p.get("text"), str) and not p.get("thought")
+        ]
         return "".join(texts), f"/candidates/{index}/content/parts"
     choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list):
@@ -97,7 +101,9 @@ def text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         return missing
     noun = "candidate" if ctx.protocol == "gemini" else "choice"
     predicates = {k: v for k, v in args.items() if k != "candidate"}
-    return [Failure(f"answer text of {noun} {index}: {problem}", where) for problem in evaluate(value, predicates)]
+    return [
+        Failure(f"answer text of {noun} {index}: {problem}", where) for problem in evaluate(value, predicates)
+    ]
 
 
 @check("sum")
@@ -118,16 +124,37 @@ def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     if args.get("at_least"):
         if isinstance(total, (int, float)) and not isinstance(total, bool) and total >= addends:
             return []
-        return [Failure(f"{args['total']} is {show(total)}, expected at least the sum {addends} ({' + '.join(parts)})", args["total"])]
+        return [
+            Failure(
+                f"{args['total']} is {show(total)}, expected at least the sum {addends} ({' + '.join(parts)})",
+                args["total"],
+            )
+        ]
     if total == addends:
         return []
-    return [Failure(f"{args['total']} is {show(total)}, expected the sum {addends} ({' + '.join(parts)})", args["total"])]
+    return [
+        Failure(
+            f"{args['total']} is {show(total)}, expected the sum {addends} ({' + '.join(parts)})",
+            args["total"],
+        )
+    ]
 
 
 _CAMEL = re.compile(r"^(@type|[a-z][a-zA-Z0-9]*)$")
 # Members whose keys are user data (function args, schemas, labels), not protocol field names.
 _USER_DATA_KEYS = frozenset(
-    {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema", "metadata", "labels", "properties", "partialArgs"}
+    {
+        "args",
+        "response",
+        "parameters",
+        "parametersJsonSchema",
+        "responseSchema",
+        "responseJsonSchema",
+        "metadata",
+        "labels",
+        "properties",
+        "partialArgs",
+    }
 )
 
 

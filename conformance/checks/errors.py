@@ -47,27 +47,44 @@ def _streamed(ctx: CheckContext) -> bool:
 
 
 def _gemini(ctx: CheckContext, body: Any, http_status: int | None, args: dict[str, Any]) -> list[Failure]:
-    failures = [Failure(f"google.rpc error: {v.message}", v.pointer) for v in ctx.schemas.validate("gemini/Error", body)]
+    failures = [
+        Failure(f"google.rpc error: {v.message}", v.pointer)
+        for v in ctx.schemas.validate("gemini/Error", body)
+    ]
     if failures:
         return failures
     error = body["error"]
     if error["code"] != http_status:
-        failures.append(Failure(f"error.code is {error['code']}, expected the HTTP status {http_status}", "/error/code"))
+        failures.append(
+            Failure(f"error.code is {error['code']}, expected the HTTP status {http_status}", "/error/code")
+        )
     status = error["status"]
     mapped = RPC_HTTP_STATUS.get(status)
     if mapped is not None and mapped != http_status:
-        failures.append(Failure(f"error.status {status} belongs with HTTP {mapped}, but the HTTP status is {http_status}", "/error/status"))
+        failures.append(
+            Failure(
+                f"error.status {status} belongs with HTTP {mapped}, but the HTTP status is {http_status}",
+                "/error/status",
+            )
+        )
     if "status" in args and status != args["status"]:
         failures.append(Failure(f"expected error.status {args['status']}, got {status}", "/error/status"))
     return failures
 
 
 def _openai(ctx: CheckContext, body: Any, args: dict[str, Any]) -> list[Failure]:
-    failures = [Failure(f"OpenAI error: {v.message}", v.pointer) for v in ctx.schemas.validate("openai/Error", body)]
+    failures = [
+        Failure(f"OpenAI error: {v.message}", v.pointer) for v in ctx.schemas.validate("openai/Error", body)
+    ]
     if failures:
         return failures
     error = body["error"]
     for field in ("type", "code"):
         if field in args and error.get(field) != args[field]:
-            failures.append(Failure(f"expected error.{field} {show(args[field])}, got {show(error.get(field))}", f"/error/{field}"))
+            failures.append(
+                Failure(
+                    f"expected error.{field} {show(args[field])}, got {show(error.get(field))}",
+                    f"/error/{field}",
+                )
+            )
     return failures

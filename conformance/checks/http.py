@@ -16,7 +16,11 @@ def status(ctx: CheckContext, expected: int | list[int]) -> list[Failure]:
         return []
     want = " or ".join(str(code) for code in allowed)
     location = ctx.exchange.header("location") if got is not None and 300 <= got < 400 else None
-    note = f" (a redirect to {location}, not followed: the key is sent to the configured base URL only)" if location else ""
+    note = (
+        f" (a redirect to {location}, not followed: the key is sent to the configured base URL only)"
+        if location
+        else ""
+    )
     return [Failure(f"expected HTTP {want}, got {got}{note}")]
 
 
@@ -26,7 +30,13 @@ def content_type(ctx: CheckContext, expected: str) -> list[Failure]:
     if got == expected:
         return []
     raw = ctx.exchange.header("content-type")
-    return [Failure(f"expected Content-Type {expected}, got {raw!r}" if raw else f"expected Content-Type {expected}, got none")]
+    return [
+        Failure(
+            f"expected Content-Type {expected}, got {raw!r}"
+            if raw
+            else f"expected Content-Type {expected}, got none"
+        )
+    ]
 
 
 @check("header")

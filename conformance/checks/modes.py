@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks.registry import CheckContext, Failure, check, run_check
-from conformance.model import Expectation
+from conformance.suite.model import Expectation
 
 
 @check("strict")
@@ -16,5 +16,7 @@ def strict(ctx: CheckContext, items: list[dict[str, Any]]) -> list[Failure]:
     failures: list[Failure] = []
     for item in items:
         ((name, args),) = item.items()
-        failures.extend(Failure(f"strict mode: {f.message}", f.pointer) for f in run_check(ctx, Expectation(name, args)))
+        failures.extend(
+            Failure(f"strict mode: {f.message}", f.pointer) for f in run_check(ctx, Expectation(name, args))
+        )
     return failures

@@ -15,7 +15,19 @@ _TYPES: dict[str, Any] = {
     "array": lambda v: isinstance(v, list),
     "null": lambda v: v is None,
 }
-VALUE_PREDICATES = ("equals", "one_of", "matches", "type", "length", "contains", "not_contains", "gte", "lte", "gt", "lt")
+VALUE_PREDICATES = (
+    "equals",
+    "one_of",
+    "matches",
+    "type",
+    "length",
+    "contains",
+    "not_contains",
+    "gte",
+    "lte",
+    "gt",
+    "lt",
+)
 
 
 def show(value: Any, limit: int = 120) -> str:
@@ -46,7 +58,9 @@ def _one(name: str, want: Any, value: Any) -> str | None:
     if name == "equals":
         return None if _same(value, want) else f"expected {show(want)}, got {show(value)}"
     if name == "one_of":
-        return None if any(_same(value, w) for w in want) else f"expected one of {show(want)}, got {show(value)}"
+        return (
+            None if any(_same(value, w) for w in want) else f"expected one of {show(want)}, got {show(value)}"
+        )
     if name == "matches":
         if not isinstance(value, str):
             return f"expected a string matching /{want}/, got {type_name(value)} {show(value)}"
@@ -59,8 +73,10 @@ def _one(name: str, want: Any, value: Any) -> str | None:
         size = len(value)
         low, high = (want, want) if isinstance(want, int) else (want.get("min"), want.get("max"))
         if (low is not None and size < low) or (high is not None and size > high):
-            bound = str(want) if isinstance(want, int) else " and ".join(
-                f"{'at least' if k == 'min' else 'at most'} {v}" for k, v in want.items()
+            bound = (
+                str(want)
+                if isinstance(want, int)
+                else " and ".join(f"{'at least' if k == 'min' else 'at most'} {v}" for k, v in want.items())
             )
             return f"expected length {bound}, got {size}"
         return None

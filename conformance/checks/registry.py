@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from conformance import pointer as jp
 from conformance.errors import Undecodable
-from conformance.exchange import Exchange
-from conformance.model import Case, Expectation
-from conformance.templates import fill_model
+from conformance.suite.model import Case, Expectation
+from conformance.suite.templates import fill_model
+from conformance.wire.exchange import Exchange
 
 if TYPE_CHECKING:
-    from conformance.schemas import SchemaStore
+    from conformance.validation.store import SchemaStore
 
 
 @dataclass(frozen=True)

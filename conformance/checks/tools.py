@@ -15,7 +15,7 @@ from conformance import pointer as jp
 from conformance.checks.body import answer_text, required_answer_text
 from conformance.checks.predicates import show
 from conformance.checks.registry import CheckContext, Failure, check
-from conformance.gemini_schema import to_json_schema
+from conformance.validation.gemini_schema import to_json_schema
 
 PART_KINDS: tuple[str, ...] = (
     "text",

@@ -1,6 +1,6 @@
 """The embedded reference gateway: a deterministic, conformant server of both protocols with faults.
 
-Submodules are imported on use (``conformance.reference.app``, ``.faults``, ``.server``), so that
+Submodules are imported on use (``conformance.reference.app``, ``.faults.registry``, ``.server``), so that
 reading the fault registry does not load the web stack.
 """
 
@@ -9,7 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_EXPORTS = {"create_app": "app", "FAULTS": "faults", "Fault": "faults", "ReferenceServer": "server", "serve_forever": "server"}
+_EXPORTS = {
+    "create_app": "app",
+    "FAULTS": "faults.registry",
+    "Fault": "faults.registry",
+    "ReferenceServer": "server",
+    "serve_forever": "server",
+}
 __all__ = sorted(_EXPORTS)
 
 

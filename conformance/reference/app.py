@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import gemini, openai
-from .catalogue import Catalogue
-from .faults import check_fault_names
-from .latency import AddedLatency
-from .media_faults import BodyLimit
-from .settings import ReferenceSettings, faults_of, settings_of
+from conformance.reference.faults.media_faults import BodyLimit
+from conformance.reference.faults.registry import check_fault_names
+from conformance.reference.latency import AddedLatency
+from conformance.reference.model.catalogue import Catalogue
+from conformance.reference.protocols import gemini, openai
+from conformance.reference.settings import ReferenceSettings, faults_of, settings_of
 
 
 def _prefix(value: str, what: str) -> str:
@@ -83,7 +83,9 @@ def create_app(
     middleware = [Middleware(BodyLimit)]
     if latency > 0:
         middleware.append(Middleware(AddedLatency, seconds=latency))
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found}, middleware=middleware)
+    app = Starlette(
+        routes=routes, exception_handlers={404: _not_found, 405: _not_found}, middleware=middleware
+    )
     app.router.redirect_slashes = False
     app.state.reference = settings
     app.state.faults = active

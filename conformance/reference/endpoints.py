@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Set
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import GoogleError, OpenAIError, ProtocolError
-from .settings import faults_of
+from conformance.reference.protocols.errors import GoogleError, OpenAIError, ProtocolError
+from conformance.reference.settings import faults_of
 
 Handler = Callable[[Request, frozenset[str]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]

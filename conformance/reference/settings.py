@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from .catalogue import Catalogue
+from conformance.reference.model.catalogue import Catalogue
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Running cases: scheduling, attempts, the verdict, baselines and the gate."""

@@ -1,0 +1,1 @@
+"""The pytest plugin: case files become items judged by the engine."""

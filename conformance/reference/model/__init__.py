@@ -1,0 +1,1 @@
+"""The reference gateway's deterministic model: prompt vocabulary, tools, safety, thinking."""

@@ -1,0 +1,83 @@
+"""Run-to-run diff: what changed between two results.json documents of the same provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.report.results import BROKEN
+
+
+@dataclass(frozen=True)
+class Change:
+    """One case whose outcome differs between the old and the new run (``absent`` when a run lacks it)."""
+
+    id: str
+    level: str
+    old: str
+    new: str
+    message: str
+
+    @property
+    def kind(self) -> str:
+        if self.new in BROKEN and self.old not in BROKEN:
+            return "new failure"
+        if self.old in BROKEN and self.new == "passed":
+            return "fixed"
+        return "changed"
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """The changes between two runs, in the new run's case order."""
+
+    changes: tuple[Change, ...]
+
+    def of_kind(self, kind: str) -> list[Change]:
+        return [change for change in self.changes if change.kind == kind]
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.of_kind("new failure"))
+
+
+def diff_runs(old: dict[str, Any], new: dict[str, Any]) -> RunDiff:
+    """Compare two run records case by case."""
+    before = {record["id"]: record for record in old["cases"]}
+    after = {record["id"]: record for record in new["cases"]}
+    ids = list(after) + [case_id for case_id in before if case_id not in after]
+    changes = []
+    for case_id in ids:
+        a, b = before.get(case_id), after.get(case_id)
+        old_outcome = a["outcome"] if a else "absent"
+        new_outcome = b["outcome"] if b else "absent"
+        if old_outcome != new_outcome:
+            record = b or a
+            assert record is not None
+            changes.append(
+                Change(
+                    case_id,
+                    record["level"],
+                    old_outcome,
+                    new_outcome,
+                    b["message"] if b else "not in the new run",
+                )
+            )
+    return RunDiff(tuple(changes))
+
+
+def format_diff(diff: RunDiff, old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The diff for a person: one section per kind of change, one line per case."""
+
+    def name(document: dict[str, Any]) -> str:
+        run = document["run"]
+        return f"{run['provider']} {run['finished_at']}"
+
+    lines = [f"diff {name(old)} -> {name(new)}"]
+    for kind in ("new failure", "fixed", "changed"):
+        changes = diff.of_kind(kind)
+        lines.append(f"{kind}s: {len(changes)}" if kind != "fixed" else f"fixed: {len(changes)}")
+        for change in changes:
+            detail = f": {change.message}" if change.new not in ("passed", "absent") else ""
+            lines.append(f"  {change.id} [{change.level}] {change.old} -> {change.new}{detail}")
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""Loading case files (cases/<protocol>/<feature>.yaml) into validated ``Case`` objects."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ConfigError
+from conformance.suite.bodies import PayloadError, check_template
+from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.validation.documents import read_yaml, validate_document
+
+DEFAULT_CASES_DIR = Path(str(files("conformance.suite") / "cases"))
+"""The built-in cases, shipped inside the package."""
+
+
+def load_case_file(path: Path) -> list[Case]:
+    """Read, schema-check and convert one case file."""
+    document = read_yaml(path)
+    validate_document(document, "case.schema.json", path)
+    protocol = document["protocol"]
+    file_feature = document["feature"]
+    cases: list[Case] = []
+    for index, raw in enumerate(document["cases"]):
+        where = f"cases[{index}]"
+        feature = raw.get("feature", file_feature)
+        case_id = raw["id"]
+        if not case_id.startswith(f"{protocol}/{feature}/"):
+            raise ConfigError(
+                f"id {case_id!r} must start with '{protocol}/{feature}/'", source=path, field=f"{where}.id"
+            )
+        policy = Policy(**raw.get("policy", {}))
+        if policy.require > policy.repeat:
+            raise ConfigError("policy.require exceeds policy.repeat", source=path, field=f"{where}.policy")
+        steps = [_step(raw["request"], raw["expect"], path, where)]
+        for n, step in enumerate(raw.get("steps", []), start=1):
+            steps.append(_step(step["request"], step["expect"], path, f"{where}.steps[{n - 1}]"))
+        cases.append(
+            Case(
+                id=case_id,
+                protocol=protocol,
+                feature=feature,
+                level=raw["level"],
+                title=raw["title"],
+                reference=raw.get("reference", document["reference"]),
+                steps=tuple(steps),
+                policy=policy,
+                source=path,
+                bug_classes=tuple(raw.get("bug_classes", ())),
+                reference_only=raw.get("reference_only", False),
+            )
+        )
+    return cases
+
+
+def _step(request: dict[str, Any], expect: list[dict[str, Any]], path: Path, where: str) -> Step:
+    body = request.get("body")
+    try:
+        check_template(body, f"{where}.request.body")
+    except PayloadError as exc:
+        raise ConfigError(str(exc), source=path) from None
+    spec = RequestSpec(
+        method=request.get("method", "POST" if ("body" in request or "raw_body" in request) else "GET"),
+        path=request["path"],
+        query={k: v if isinstance(v, dict) else str(v) for k, v in request.get("query", {}).items()},
+        headers=dict(request.get("headers", {})),
+        body=body,
+        raw_body=request.get("raw_body"),
+        auth=request.get("auth", "profile"),
+        stream=request.get("stream", "none"),
+    )
+    expectations = []
+    for n, item in enumerate(expect):
+        ((check, args),) = item.items()
+        _check_regexes(args, path, f"{where}.expect[{n}].{check}")
+        expectations.append(Expectation(check=check, args=args))
+    return Step(request=spec, expect=tuple(expectations))
+
+
+def _check_regexes(args: Any, path: Path, field: str) -> None:
+    if isinstance(args, dict) and isinstance(args.get("matches"), str):
+        try:
+            re.compile(args["matches"])
+        except re.error as exc:
+            raise ConfigError(
+                f"bad regular expression: {exc}", source=path, field=f"{field}.matches"
+            ) from None
+
+
+def case_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+
+
+def load_cases(directory: Path | None = None) -> list[Case]:
+    """Every case under ``directory``; ids must be unique across files."""
+    directory = directory or DEFAULT_CASES_DIR
+    if not directory.is_dir():
+        raise ConfigError("cases directory not found", source=directory)
+    seen: dict[str, Path] = {}
+    cases: list[Case] = []
+    for path in case_files(directory):
+        for case in load_case_file(path):
+            if case.id in seen:
+                raise ConfigError(
+                    f"duplicate case id {case.id!r} (also in {seen[case.id]})", source=path, field="id"
+                )
+            seen[case.id] = path
+            cases.append(case)
+    return cases

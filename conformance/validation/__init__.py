@@ -1,0 +1,1 @@
+"""JSON Schema validation: the schema store, one-line document errors and Gemini Schema conversion."""

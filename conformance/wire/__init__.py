@@ -1,0 +1,1 @@
+"""Talking to a gateway: provider profiles, the target, transport, exchanges, retries and redaction."""

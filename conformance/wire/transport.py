@@ -1,0 +1,193 @@
+"""Sending case requests to a gateway: URL, auth style, timeouts and bounded capture."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ssl
+import time
+from typing import Any
+
+import httpx
+
+from conformance.suite.bodies import PREVIEW_BYTES, STREAM_THRESHOLD, build_body
+from conformance.suite.model import RequestSpec
+from conformance.suite.templates import fill_model
+from conformance.wire.exchange import Exchange, Retry, SentRequest
+from conformance.wire.profiles import Provider
+
+INVALID_KEY = "conformance-invalid-key-0000"
+DEFAULT_BODY_CAP = 8 * 1024 * 1024
+
+
+class Transport:
+    """Builds and sends requests for one provider; every call returns an ``Exchange``, never raises."""
+
+    def __init__(self, provider: Provider, api_key: str | None, *, body_cap: int = DEFAULT_BODY_CAP) -> None:
+        if not provider.base_url:
+            raise ValueError("provider has no base URL")
+        self.provider = provider
+        self.api_key = api_key
+        self.body_cap = body_cap
+        timeouts = provider.timeouts
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=timeouts.total
+            ),
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=provider.concurrency * 2, max_keepalive_connections=provider.concurrency * 2
+            ),
+            trust_env=False,
+            verify=tls_context(provider.ca_bundle),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def build(
+        self, protocol: str, spec: RequestSpec, body: Any, query: dict[str, Any] | None = None
+    ) -> SentRequest:
+        """The request as it will go on the wire, with prefix, model and auth applied."""
+        route = self.provider.route(protocol)
+        model = self.provider.default_model
+        url = self.provider.base_url.rstrip("/") + route.prefix + fill_model(spec.path, model)
+        query = {k: str(v) for k, v in fill_model(spec.query if query is None else query, model).items()}
+        if spec.stream == "sse" and protocol == "gemini":
+            query.setdefault("alt", "sse")
+        headers: dict[str, str] = {"accept-encoding": "identity"}
+        headers.update(fill_model(spec.headers, model))
+        payload = b""
+        stream = None
+        size: int | None = None
+        if spec.raw_body is not None:
+            payload = spec.raw_body.encode("utf-8")
+            headers.setdefault("content-type", "application/json")
+        elif body is not None:
+            built = build_body(fill_model(body, model))
+            headers.setdefault("content-type", "application/json")
+            if built.size > STREAM_THRESHOLD:
+                stream, size, payload = built.stream, built.size, built.head(PREVIEW_BYTES)
+                headers["content-length"] = str(size)
+            else:
+                payload = built.materialize()
+        mode = spec.auth
+        key = self.api_key
+        style: str | None = route.auth
+        if mode == "none":
+            style = None
+        elif mode == "invalid":
+            key = INVALID_KEY
+        elif mode != "profile":
+            style = mode
+        if style and key:
+            if style == "query":
+                query["key"] = key
+            elif style == "x-goog-api-key":
+                headers["x-goog-api-key"] = key
+            else:
+                headers["authorization"] = f"Bearer {key}"
+        if query:
+            url += "?" + str(httpx.QueryParams(query))
+        return SentRequest(
+            method=spec.method,
+            url=url,
+            headers=tuple(headers.items()),
+            body=payload,
+            stream=stream,
+            body_size=size,
+        )
+
+    async def send(self, request: SentRequest) -> Exchange:
+        """Send, retrying 429 and 503 answers under the provider's retry policy; the retries are recorded."""
+        from conformance.wire.retry import RETRIED_STATUSES, wait_before_retry
+
+        policy = self.provider.retry
+        log: list[Retry] = []
+        while True:
+            exchange = await self.send_once(request)
+            if exchange.status not in RETRIED_STATUSES or len(log) >= policy.attempts:
+                break
+            retry_after = exchange.header("retry-after")
+            wait = wait_before_retry(policy, len(log), retry_after)
+            log.append(Retry(status=exchange.status or 0, retry_after=retry_after, waited=wait))
+            await asyncio.sleep(wait)
+        if log:
+            exchange = dataclasses.replace(exchange, retries=len(log), retry_log=tuple(log))
+        return exchange
+
+    async def send_once(self, request: SentRequest) -> Exchange:
+        started = time.perf_counter()
+        chunks: list[tuple[int, float]] = []
+        body = bytearray()
+        status: int | None = None
+        headers: tuple[tuple[str, str], ...] = ()
+        ttfb: float | None = None
+        truncated = False
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self.provider.timeouts.total):
+                content = request.stream() if request.stream is not None else (request.body or None)
+                async with self._client.stream(
+                    request.method, request.url, headers=list(request.headers), content=content
+                ) as response:
+                    status = response.status_code
+                    headers = tuple(response.headers.multi_items())
+                    async for piece in response.aiter_bytes():
+                        now = time.perf_counter() - started
+                        if ttfb is None:
+                            ttfb = now
+                        room = self.body_cap - len(body)
+                        body += piece[:room]
+                        chunks.append((len(body), now))
+                        if len(piece) > room:
+                            truncated = True
+                            error = f"response body exceeded the capture limit of {self.body_cap} bytes"
+                            break
+        except TimeoutError:
+            error = f"timed out after {self.provider.timeouts.total:g} s (total limit) with {len(body)} body bytes received"
+        except httpx.TimeoutException as exc:
+            kind = type(exc).__name__.replace("Timeout", " timeout").lower()
+            error = f"{kind}: no progress within the limit ({self.provider.timeouts.read:g} s read, {self.provider.timeouts.connect:g} s connect)"
+        except httpx.HTTPError as exc:
+            detail = str(exc) or _root_cause(exc) or "connection failed"
+            where = f" after HTTP {status} and {len(body)} body bytes" if status is not None else ""
+            error = f"{type(exc).__name__}: {detail}{where}"
+        except (OSError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if ttfb is None and status is not None:
+            ttfb = time.perf_counter() - started
+        if request.stream is None and len(request.body) > PREVIEW_BYTES:
+            # Keep only what evidence shows: holding every media body of a run adds up.
+            request = dataclasses.replace(
+                request, body=request.body[:PREVIEW_BYTES], body_size=len(request.body)
+            )
+        return Exchange(
+            request=request,
+            status=status,
+            headers=headers,
+            body=bytes(body),
+            body_truncated=truncated,
+            chunks=tuple(chunks),
+            ttfb=ttfb,
+            elapsed=time.perf_counter() - started,
+            error=error,
+        )
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """Certificate verification is always on: httpx's default trust store, or only the given CA bundle."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost exception of a chain that says something, e.g. ``ConnectionResetError: [Errno 104] ...``."""
+    found = ""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(current):
+            found = f"{type(current).__name__}: {current}"
+        current = current.__cause__ or current.__context__
+    return found
