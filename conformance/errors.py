@@ -28,3 +28,7 @@ class ConfigError(Exception):
 
 class Undecodable(Exception):
     """A response body that a check needed as JSON but that is not JSON."""
+
+
+class Terminated(BaseException):
+    """SIGTERM asked the run to stop: like KeyboardInterrupt, it ends the run with partial reports."""

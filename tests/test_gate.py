@@ -104,16 +104,25 @@ def test_baseline_turns_known_failures_into_strict_expected_failures(tmp_path):
     assert recover.returncode == 0 and f"fixed: {len(failing)}" in recover.stdout
 
 
-def test_baseline_changed_outcome_fails_the_gate():
+def test_the_judge_applies_a_baseline(all_cases):
     from conformance.engine.baseline import Baseline, BaselineEntry
+    from conformance.engine.judge import verdict
 
-    baseline = Baseline("p", {"gemini/a/b": BaselineEntry("gemini/a/b", "failed", "why")}, "b.yaml")
-    assert baseline.judge("gemini/a/b", "failed")[1] == "expected"
-    assert baseline.judge("gemini/a/b", "errored")[1] == "changed"
-    assert baseline.judge("gemini/a/b", "passed")[1] == "unexpected-pass"
-    assert (
-        baseline.judge("gemini/a/b", "unsupported") is None and baseline.judge("gemini/x/y", "failed") is None
-    )
+    must = next(case for case in all_cases if case.level == "MUST")
+    should = next(case for case in all_cases if case.level == "SHOULD")
+    baseline = Baseline("p", {must.id: BaselineEntry(must.id, "failed", "why", "https://x/1")}, "b.yaml")
+    expected = verdict(must, "failed", "broke", baseline)
+    assert expected.baseline is not None and expected.baseline.status == "expected"
+    assert not expected.breaks_gate and expected.message == "broke"
+    changed = verdict(must, "errored", "timeout", baseline)
+    assert changed.baseline is not None and changed.baseline.status == "changed" and changed.breaks_gate
+    fixed = verdict(must, "passed", "passed", baseline)
+    assert fixed.baseline is not None and fixed.baseline.status == "unexpected-pass" and fixed.breaks_gate
+    assert "now passes: remove it from b.yaml" in fixed.message
+    unsupported = verdict(must, "unsupported", "declared", baseline)
+    assert unsupported.baseline is None and not unsupported.breaks_gate
+    assert verdict(must, "failed", "x").breaks_gate and not verdict(should, "failed", "x").breaks_gate
+    assert verdict(must, "flaky", "x").breaks_gate and not verdict(must, "skipped", "x").breaks_gate
 
 
 def test_bad_baseline_and_results_files_are_one_line_exit_2(tmp_path, capsys):

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.engine.runner import CaseResult, Runner
-from conformance.report.results import case_record
+from conformance.engine.attempts import CaseResult
+from conformance.engine.runner import Runner
+from conformance.report.evidence import record_of
 from conformance.wire.profiles import Provider, Route, Timeouts
 from conformance.wire.redact import Redactor
 from conformance.wire.transport import DEFAULT_BODY_CAP
@@ -115,7 +116,7 @@ def test_hostile_behaviour_ends_cleanly_in_time(hostile_results, behaviour):
         assert word in result.message, result.message
     assert "Traceback" not in result.message
     assert seconds < limit, f"{behaviour} took {seconds:.2f} s"
-    record = case_record(result.case, result, Redactor([KEY]))
+    record = record_of(result, Redactor([KEY])).to_json()
     json.dumps(record)
     for exchange in record["evidence"]["exchanges"]:
         if exchange["response"] is not None:

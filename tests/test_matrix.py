@@ -10,18 +10,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from html import unescape
 from pathlib import Path
 
 import pytest
 
 from conformance.cli.main import main
-from conformance.engine.runner import Runner
+from conformance.engine.session import RunPlan, run_session
 from conformance.report.markdown import render_markdown
 from conformance.report.matrix import build_matrix
-from conformance.report.results import RunInfo, build_results, write_results
+from conformance.report.records import RunRecord
+from conformance.report.results import read_run
 from conformance.wire.profiles import load_provider
-from conformance.wire.redact import Redactor
-from conformance.wire.target import open_target
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,24 +37,13 @@ RUNS = (
 
 @pytest.fixture(scope="module")
 def run_files(all_cases, schemas, tmp_path_factory) -> list[Path]:
+    """Each stand-in's whole run, written by the session as `conformance run` writes it."""
     folder = tmp_path_factory.mktemp("runs")
     paths = []
     for profile, faults in RUNS:
         provider = dataclasses.replace(load_provider(profile), embedded=True, base_url=None)
-        with open_target(provider, faults) as target:
-            results = Runner(target.provider, target.api_key, schemas).run(all_cases)
-            info = RunInfo(
-                provider=profile,
-                base_url=target.provider.base_url,
-                model=provider.default_model,
-                concurrency=provider.concurrency,
-                embedded=True,
-                faults=list(faults),
-            )
-            document = build_results(info, all_cases, results, Redactor([target.api_key]))
-        path = folder / profile / "results.json"
-        write_results(document, path)
-        paths.append(path)
+        result = run_session(RunPlan(provider, tuple(all_cases), folder / profile, faults), schemas=schemas)
+        paths.append(result.files[1])  # results.json (the log is files[0])
     return paths
 
 
@@ -66,8 +55,7 @@ def matrix_dir(run_files, tmp_path_factory) -> Path:
 
 
 def test_matrix_cells_count_mark_and_colour(run_files):
-    documents = [json.loads(path.read_text()) for path in run_files]
-    matrix = build_matrix(documents)
+    matrix = build_matrix([read_run(path) for path in run_files])
     assert [c.label for c in matrix.columns] == [
         "reference",
         "rivus",
@@ -78,7 +66,7 @@ def test_matrix_cells_count_mark_and_colour(run_files):
     errors = next(row for row in matrix.rows if (row.protocol, row.feature) == ("gemini", "errors"))
     assert [cell.colour for cell in errors.cells] == ["green", "green", "red", "green"]
     assert (
-        errors.cells[2].must_broken > 0 and errors.cells[0].text == f"{len(errors.cases)}/{len(errors.cases)}"
+        errors.cells[2].gate_broken > 0 and errors.cells[0].text == f"{len(errors.cases)}/{len(errors.cases)}"
     )
     unsupported = load_provider("new-api").unsupported
     if unsupported:
@@ -90,12 +78,13 @@ def test_page_is_self_contained_and_shows_evidence_side_by_side(matrix_dir):
     html = (matrix_dir / "matrix.html").read_text()
     assert "<style>" in html and "<script>" in html
     assert not re.search(r"<link\b|<script[^>]+src=|<img\b|@import|url\(", html), "external asset in the page"
-    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert not re.search(r"""src=["']https?://""", html)
+    assert re.search(r"""<a href="https://ai\.google\.dev/""", html), (
+        "case references link to the public documents"
+    )
     assert "providers differ" in html and 'class="sides"' in html
     assert "errors-as-500" in html and "MUST &#10007;" in html
-    assert '"status": "INTERNAL"' in html.replace(
-        "&quot;", '"'
-    )  # the fault's response body, in the drill-down
+    assert '"status": "INTERNAL"' in unescape(html)  # the fault's response body, in the drill-down
 
 
 def test_markdown_summary(matrix_dir):
@@ -203,4 +192,4 @@ def test_markdown_escapes_pipes_in_messages(run_files):
     document = json.loads(run_files[2].read_text())
     document["cases"][0]["outcome"] = "failed"
     document["cases"][0]["message"] = "a | b"
-    assert "a \\| b" in render_markdown(build_matrix([document]))
+    assert "a \\| b" in render_markdown(build_matrix([RunRecord.from_json(document)]))

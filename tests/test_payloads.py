@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import ConfigError
-from conformance.report.results import exchange_record
+from conformance.report.evidence import exchange_record
 from conformance.suite.bodies import (
     INVALID_MARK,
     PREVIEW_BYTES,
@@ -233,7 +233,7 @@ def test_a_large_body_is_streamed_in_bounded_memory_and_its_evidence_is_cut() ->
     assert peak < 4 * 2**20, f"peak {peak / 2**20:.1f} MiB"
     assert len(exchange.request.body) == PREVIEW_BYTES and exchange.request.body_truncated
     record = exchange_record(0, exchange, Redactor(["k"]), 16 * 1024)
-    assert record["request"]["body_truncated"] is True and len(record["request"]["body"]) <= 16 * 1024
+    assert record.request.body_truncated is True and len(record.request.body) <= 16 * 1024
 
 
 def test_a_small_body_with_media_is_sent_whole() -> None:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from conformance.engine.runner import Runner
 from conformance.errors import ConfigError
 from conformance.reference.server import ReferenceServer
-from conformance.report.results import case_record
+from conformance.report.evidence import record_of
 from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
 from conformance.wire.profiles import Provider, RetryPolicy, Timeouts, load_provider, with_overrides
 from conformance.wire.profiles import Route as GatewayRoute
@@ -94,7 +94,7 @@ def test_429_is_retried_honouring_retry_after_and_recorded(schemas):
     assert all(
         r.retry_after == "1" and r.waited == 0.05 for r in exchange.retry_log
     )  # Retry-After capped by max_wait
-    record = case_record(result.case, result, Redactor())
+    record = record_of(result, Redactor()).to_json()
     assert (
         record["evidence"]["exchanges"][0]["retries"]
         == [{"status": 429, "retry_after": "1", "waited_ms": 50.0}] * 2
@@ -239,4 +239,4 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_trusted(
     assert untrusted.outcome == "errored" and "CERTIFICATE_VERIFY_FAILED" in untrusted.message
     trusted = with_overrides(base, {"ca_bundle": str(tls_files[0])})
     assert Runner(trusted, "tls-key", schemas).run(single)["gemini/models/list"].outcome == "passed"
-    assert json.dumps(case_record(single[0], untrusted, Redactor(["tls-key"]))).count("tls-key") == 0
+    assert json.dumps(record_of(untrusted, Redactor(["tls-key"])).to_json()).count("tls-key") == 0

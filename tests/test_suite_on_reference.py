@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.engine.runner import CaseResult, Runner
+from conformance.engine.attempts import CaseResult
+from conformance.engine.runner import Runner
 from conformance.reference.faults.registry import FAULTS
 from conformance.suite.model import Case
 from conformance.validation.store import SchemaStore

@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 
-from conformance.engine.runner import StepReferenceError, fill_from, skip_reason
+from conformance.engine.runner import skip_reason
 from conformance.errors import ConfigError
 from conformance.suite.model import Case, Policy, RequestSpec, Step
-from conformance.suite.templates import fill_triggers, replies_to, trigger_names
+from conformance.suite.templates import (
+    StepReferenceError,
+    fill_from,
+    fill_triggers,
+    replies_to,
+    trigger_names,
+)
 from conformance.wire.exchange import Exchange, SentRequest
 from conformance.wire.profiles import load_provider
 
@@ -72,7 +78,7 @@ def test_replies_are_spliced_into_their_list() -> None:
         ],
         "messages": ["first", {"$replies": {"to": "1#/choices/0/message"}}, "last"],
     }
-    filled = fill_from(template, steps)
+    filled = fill_from(template, lambda n: steps[n].json())
     assert filled["contents"][0] == GEMINI_TURN
     assert [p["functionResponse"]["id"] for p in filled["contents"][1]["parts"]] == ["a1", "b2"]
     assert filled["messages"][0] == "first" and filled["messages"][-1] == "last"
@@ -83,9 +89,9 @@ def test_replies_are_spliced_into_their_list() -> None:
 def test_replies_without_calls_fail_the_step() -> None:
     steps = [exchange({"candidates": [{"content": {"role": "model", "parts": [{"text": "It is sunny."}]}}]})]
     with pytest.raises(StepReferenceError, match="holds no function call to reply to"):
-        fill_from([{"$replies": {"to": "0#/candidates/0/content"}}], steps)
+        fill_from([{"$replies": {"to": "0#/candidates/0/content"}}], lambda n: steps[n].json())
     with pytest.raises(StepReferenceError, match="has nothing at"):
-        fill_from([{"$replies": {"to": "0#/candidates/1/content"}}], steps)
+        fill_from([{"$replies": {"to": "0#/candidates/1/content"}}], lambda n: steps[n].json())
 
 
 def test_triggers_are_found_and_filled() -> None:

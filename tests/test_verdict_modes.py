@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -13,12 +14,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conformance.engine.runner import Runner
+from conformance.engine.session import RunPlan, run_session
 from conformance.reference.server import ReferenceServer
-from conformance.report.results import RunInfo, build_results, write_results
 from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
 from conformance.wire.profiles import Provider, Timeouts, available_providers, load_provider
 from conformance.wire.profiles import Route as GatewayRoute
-from conformance.wire.redact import Redactor
 from conformance.wire.target import open_target
 
 STRICT_CASES = ("gemini/errors/bad-key", "gemini/errors/missing-key", "gemini/text/single-turn")
@@ -116,10 +116,11 @@ def test_repeat_reports_a_case_that_both_passes_and_fails_as_flaky(schemas, tmp_
     )
     wrong = results["gemini/t/wrong"]
     assert wrong.outcome == "failed" and wrong.message.endswith("[passed in none of 4 rounds]")
-    document = build_results(
-        RunInfo(provider="t", base_url=None, model="m", concurrency=1, repeat=4), cases, results, Redactor()
-    )
-    write_results(document, tmp_path / "results.json")  # validates against the schema
+    HITS.clear()
+    with ReferenceServer(APP) as server:
+        plan = RunPlan(provider(server.base_url), tuple(cases), tmp_path, repeat=4)
+        run_session(plan, schemas=schemas)  # results.json is checked against its schema before it is written
+    document = json.loads((tmp_path / "results.json").read_text())
     assert document["summary"]["flaky"] == 1 and document["summary"]["by_level"]["MUST"]["flaky"] == 1
-    assert document["summary"]["gate"] == "fail"
+    assert document["summary"]["gate"] == "fail" and document["run"]["repeat"] == 4
     assert document["cases"][0]["rounds"] == ["passed", "failed", "passed", "failed"]

@@ -1,26 +1,25 @@
-"""Baselines: a provider's known failures, turned into strict expected failures for the CI gate.
+"""Baselines: a provider's known failures, which the judge turns into strict expected failures.
 
 A baseline file (YAML, validated against ``schemas/baseline.schema.json``) lists case ids with the outcome
-they are expected to have (``failed``, ``errored`` or ``flaky``), why, and the issue tracking the fix. In a run
-with a baseline, each listed case gets one of three verdicts:
-
-* ``expected``: it broke exactly as expected; it does not fail the gate;
-* ``unexpected-pass``: it passed; the gate fails until the entry is removed (the fix must be recorded);
-* ``changed``: it broke differently (e.g. errored instead of failed); the gate fails.
-
-Unsupported and skipped cases are not judged against the baseline.
+they are expected to have (``failed``, ``errored`` or ``flaky``), why, and the issue tracking the fix.
+How a run's outcome compares with an entry is decided by ``conformance.engine.judge``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
+from conformance.suite.model import BROKEN
 from conformance.validation.documents import read_yaml, validate_document
 
 BaselineStatus = Literal["expected", "unexpected-pass", "changed"]
-BASELINES_DIR = Path("baselines")  # relative to the working directory: the CI job's repository
+BASELINES_DIR = Path("baselines")
+"""Where baselines live by default: relative to the working directory (the CI job's repository)."""
 
 
 @dataclass(frozen=True)
@@ -38,17 +37,28 @@ class Baseline:
     """The known failures of one provider."""
 
     provider: str
-    entries: dict[str, BaselineEntry]
+    entries: Mapping[str, BaselineEntry]
     source: str
 
-    def judge(self, case_id: str, outcome: str) -> tuple[BaselineEntry, BaselineStatus] | None:
-        """The entry for a case and its verdict, or None when the case is not baselined or did not run."""
-        entry = self.entries.get(case_id)
-        if entry is None or outcome in ("unsupported", "skipped"):
-            return None
-        if outcome == entry.expect:
-            return entry, "expected"
-        return entry, "unexpected-pass" if outcome == "passed" else "changed"
+    def entry(self, case_id: str) -> BaselineEntry | None:
+        return self.entries.get(case_id)
+
+
+@dataclass(frozen=True)
+class BaselineMark:
+    """How a baselined case's outcome compares with its entry: the verdict of the judge."""
+
+    expected: str
+    reason: str
+    issue: str | None
+    status: BaselineStatus
+
+    def to_json(self) -> dict[str, Any]:
+        return {"expected": self.expected, "reason": self.reason, "issue": self.issue, "status": self.status}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BaselineMark:
+        return cls(data["expected"], data["reason"], data.get("issue"), data["status"])
 
 
 def load_baseline(path: Path | str) -> Baseline:
@@ -57,9 +67,7 @@ def load_baseline(path: Path | str) -> Baseline:
     raw = read_yaml(path)
     validate_document(raw, "baseline.schema.json", path)
     entries = {
-        item["case"]: BaselineEntry(
-            case=item["case"], expect=item["expect"], reason=item["reason"], issue=item.get("issue")
-        )
+        item["case"]: BaselineEntry(item["case"], item["expect"], item["reason"], item.get("issue"))
         for item in raw["entries"]
     }
     return Baseline(provider=raw["provider"], entries=entries, source=str(path))
@@ -70,34 +78,30 @@ def default_baseline_path(provider: str) -> Path:
     return BASELINES_DIR / f"{provider}.yaml"
 
 
-def baseline_record(entry: BaselineEntry, status: BaselineStatus) -> dict[str, Any]:
-    return {"expected": entry.expect, "reason": entry.reason, "issue": entry.issue, "status": status}
-
-
 def write_baseline(
-    provider: str, records: list[dict[str, Any]], path: Path, reason: str = "known failure"
+    provider: str, outcomes: Iterable[tuple[str, str, str]], path: Path, reason: str = "known failure"
 ) -> int:
-    """Write a baseline listing every failed, errored or flaky case of a run; keeps reasons and issues of ``path``."""
-    import yaml
+    """Write a baseline of every failed, errored or flaky case of ``(id, outcome, message)``.
 
+    The reasons and issues of entries already in ``path`` are kept. Returns the number of entries.
+    """
     old = load_baseline(path).entries if path.exists() else {}
     entries = []
-    for record in records:
-        if record["outcome"] in ("failed", "errored", "flaky"):
-            before = old.get(record["id"])
-            entries.append(
-                {
-                    "case": record["id"],
-                    "expect": record["outcome"],
-                    "reason": before.reason if before else f"{reason}: {record['message'][:200]}",
-                    **({"issue": before.issue} if before and before.issue else {}),
-                }
-            )
+    for case_id, outcome, message in outcomes:
+        if outcome not in BROKEN:
+            continue
+        before = old.get(case_id)
+        entry: dict[str, Any] = {
+            "case": case_id,
+            "expect": outcome,
+            "reason": before.reason if before else f"{reason}: {message[:200]}",
+        }
+        if before and before.issue:
+            entry["issue"] = before.issue
+        entries.append(entry)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        yaml.safe_dump(
-            {"provider": provider, "entries": entries}, sort_keys=False, allow_unicode=True, width=120
-        ),
-        encoding="utf-8",
+    text = yaml.safe_dump(
+        {"provider": provider, "entries": entries}, sort_keys=False, allow_unicode=True, width=120
     )
+    path.write_text(text, encoding="utf-8")
     return len(entries)

@@ -1,130 +1,51 @@
-"""The wire phase: send every selected case concurrently and judge each exchange as it lands."""
+"""The wire phase: send every selected case concurrently and judge each exchange as it lands.
+
+Cases run longest first under the provider's concurrency limit. Each case's result is handed to a
+callback as soon as it is known and is not kept by the runner, so a caller that writes it away and
+drops it keeps memory bounded by the cases in flight.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from conformance import pointer as jp
 from conformance.checks import CheckContext, Failure, run_check
+from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
+from conformance.engine.judge import fold_attempts, fold_rounds
 from conformance.errors import Undecodable
 from conformance.suite.bodies import PayloadError
 from conformance.suite.model import Case, Expectation, Outcome
-from conformance.suite.templates import REPLIES, NoCallsError, fill_triggers, replies_to, trigger_names
+from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
 from conformance.validation.store import SchemaStore
-from conformance.wire.exchange import Exchange
 from conformance.wire.profiles import Provider
 from conformance.wire.transport import Transport
 
-
-@dataclass(frozen=True)
-class FailedExpectation:
-    """An expectation of one step that the response broke."""
-
-    step: int
-    expectation: Expectation
-    failure: Failure
-
-    def describe(self) -> str:
-        where = (
-            f" at {self.failure.pointer}"
-            if self.failure.pointer and self.failure.pointer not in self.failure.message
-            else ""
-        )
-        return f"{self.failure.message}{where}"
-
-
-@dataclass
-class Attempt:
-    """One run of a case's steps."""
-
-    exchanges: list[Exchange] = field(default_factory=list)
-    failures: list[FailedExpectation] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures and self.error is None
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """The verdict on one case, with every attempt kept as evidence."""
-
-    case: Case
-    outcome: Outcome
-    message: str
-    duration_ms: float
-    attempts: tuple[Attempt, ...] = ()
-    passes: int = 0
-    rounds: tuple[Outcome, ...] = ()
-
-    @property
-    def evidence_attempt(self) -> Attempt | None:
-        """The attempt worth showing: the last one that did not pass, else the last one."""
-        for attempt in reversed(self.attempts):
-            if not attempt.passed:
-                return attempt
-        return self.attempts[-1] if self.attempts else None
-
-
-class StepReferenceError(Exception):
-    """A later step needs a value that an earlier response did not have."""
-
-
-def fill_from(template: Any, exchanges: list[Exchange]) -> Any:
-    """Replace every ``{"$from": "N#/pointer"}`` in a request body with that value of step N's response."""
-    if isinstance(template, dict):
-        if set(template) == {"$from"}:
-            ref = template["$from"]
-            step_text, _, pointer = ref.partition("#")
-            step = int(step_text)
-            found = jp.resolve(exchanges[step].json(), pointer)
-            if not found:
-                raise StepReferenceError(f"step {step} response has nothing at {pointer} to send on")
-            return found[0][1]
-        return {key: fill_from(value, exchanges) for key, value in template.items()}
-    if isinstance(template, list):
-        filled: list[Any] = []
-        for item in template:
-            if isinstance(item, dict) and set(item) == {REPLIES}:
-                filled.extend(_replies(item[REPLIES], exchanges))
-            else:
-                filled.append(fill_from(item, exchanges))
-        return filled
-    return template
-
-
-def _replies(spec: dict[str, Any], exchanges: list[Exchange]) -> list[dict[str, Any]]:
-    """The ``$replies`` of a list: one reply per function call of an earlier response (see templates.py)."""
-    ref = spec["to"]
-    turn = fill_from({"$from": ref}, exchanges)
-    try:
-        return replies_to(turn, fill_from(spec.get("response", {}), exchanges))
-    except NoCallsError as exc:
-        raise StepReferenceError(
-            f"step {ref.partition('#')[0]} response at {ref.partition('#')[2]} {exc}"
-        ) from None
+ResultCallback = Callable[[CaseResult], Awaitable[None] | None]
 
 
 def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
+    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
-    missing = sorted(
-        {name for step in case.steps for name in trigger_names(step.request.body)} - provider.triggers.keys()
-    )
+    needed = {name for step in case.steps for name in trigger_names(step.request.body)}
+    missing = sorted(needed - provider.triggers.keys())
     if missing:
         return (
             "skipped",
             f"provider {provider.name} names no trigger prompt {missing[0]!r} (profile field triggers)",
         )
     return None
+
+
+def schedule(cases: Iterable[Case]) -> list[Case]:
+    """Longest first (steps x required passes), so that long chains do not end up alone at the tail."""
+    return sorted(cases, key=lambda c: len(c.steps) * c.policy.require, reverse=True)
 
 
 class Runner:
@@ -145,42 +66,43 @@ class Runner:
         self.strict = strict
         self.repeat = max(1, repeat)
 
-    def run(
-        self, cases: Iterable[Case], on_result: Callable[[CaseResult], None] | None = None
-    ) -> dict[str, CaseResult]:
-        return asyncio.run(self.run_async(list(cases), on_result))
+    def run(self, cases: Iterable[Case]) -> dict[str, CaseResult]:
+        """Every case's result, kept in memory (for tests and small runs)."""
+        return asyncio.run(self.run_async(list(cases)))
 
-    async def run_async(
-        self, cases: list[Case], on_result: Callable[[CaseResult], None] | None = None
-    ) -> dict[str, CaseResult]:
+    async def run_async(self, cases: list[Case]) -> dict[str, CaseResult]:
+        results: dict[str, CaseResult] = {}
+
+        def keep(result: CaseResult) -> None:
+            results[result.case.id] = result
+
+        await self.run_each(cases, keep)
+        return {case.id: results[case.id] for case in cases}
+
+    async def run_each(self, cases: Iterable[Case], on_result: ResultCallback) -> None:
+        """Run the cases, handing each result to ``on_result`` as soon as it is known; nothing is kept."""
         transport = Transport(self.provider, self.api_key)
         gate = asyncio.Semaphore(self.provider.concurrency)
-        results: dict[str, CaseResult] = {}
 
         async def one(case: Case) -> None:
             async with gate:
                 result = await self.run_case(transport, case)
-            results[case.id] = result
-            if on_result is not None:
-                on_result(result)
+            delivered = on_result(result)
+            if delivered is not None:
+                await delivered
 
-        # longest first (steps x required passes x rounds): the long chains do not end up alone at the tail
-        ordered = sorted(cases, key=lambda c: len(c.steps) * c.policy.require, reverse=True)
         try:
-            await asyncio.gather(*(one(case) for case in ordered))
+            await asyncio.gather(*(one(case) for case in schedule(cases)))
         finally:
             await transport.aclose()
-        return {case.id: results[case.id] for case in cases}
 
     async def run_case(self, transport: Transport, case: Case) -> CaseResult:
-        """The case's verdict; with ``repeat`` > 1 the whole policy runs that many rounds (see ``fold_rounds``)."""
+        """The case's result: every round of its policy, folded by the judge."""
         skipped = skip_reason(case, self.provider)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
         started = time.perf_counter()
         rounds = [await self.run_round(transport, case) for _ in range(self.repeat)]
-        if self.repeat == 1:
-            return rounds[0]
         return fold_rounds(case, rounds, (time.perf_counter() - started) * 1000)
 
     async def run_round(self, transport: Transport, case: Case) -> CaseResult:
@@ -194,18 +116,22 @@ class Runner:
             attempt = await self.run_attempt(transport, case)
             attempts.append(attempt)
             passes += attempt.passed
-        duration = (time.perf_counter() - started) * 1000
-        return verdict(case, attempts, passes, duration)
+        return fold_attempts(case, attempts, passes, (time.perf_counter() - started) * 1000)
 
     async def run_attempt(self, transport: Transport, case: Case) -> Attempt:
         attempt = Attempt()
+
+        def body_of(step: int) -> Any:
+            return attempt.exchanges[step].json()
+
         for index, step in enumerate(case.steps):
             try:
-                body = fill_triggers(fill_from(step.request.body, attempt.exchanges), self.provider.triggers)
-                query = fill_from(step.request.query, attempt.exchanges)
+                body = fill_triggers(fill_from(step.request.body, body_of), self.provider.triggers)
+                query = fill_from(step.request.query, body_of)
             except StepReferenceError as exc:
-                failure = Failure(str(exc))
-                attempt.failures.append(FailedExpectation(index - 1, Expectation("steps", None), failure))
+                attempt.failures.append(
+                    FailedExpectation(index - 1, Expectation("steps", None), Failure(str(exc)))
+                )
                 return attempt
             except Undecodable as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
@@ -234,9 +160,8 @@ class Runner:
                     attempt.error = _prefix(case, index, f"{expectation.check}: {exc}")
                     return attempt
                 except Exception as exc:  # a defect in a check must not end the run
-                    attempt.error = _prefix(
-                        case, index, f"{expectation.check}: check raised {type(exc).__name__}: {exc}"
-                    )
+                    problem = f"{expectation.check}: check raised {type(exc).__name__}: {exc}"
+                    attempt.error = _prefix(case, index, problem)
                     return attempt
                 attempt.failures.extend(FailedExpectation(index, expectation, f) for f in failures)
             if attempt.failures:
@@ -246,55 +171,3 @@ class Runner:
 
 def _prefix(case: Case, index: int, message: str) -> str:
     return f"step {index}: {message}" if len(case.steps) > 1 else message
-
-
-def verdict(case: Case, attempts: list[Attempt], passes: int, duration_ms: float) -> CaseResult:
-    """Fold the attempts of a case into one outcome under its policy."""
-    policy = case.policy
-    if passes >= policy.require:
-        note = (
-            ""
-            if policy.repeat == 1
-            else f" ({passes} of {len(attempts)} attempts passed, {policy.require} required)"
-        )
-        return CaseResult(case, "passed", "passed" + note, duration_ms, tuple(attempts), passes)
-    worst = next((a for a in reversed(attempts) if a.failures), None)
-    if worst is not None:
-        first = worst.failures[0]
-        message = _prefix(case, first.step, first.describe()) if first.step >= 0 else first.describe()
-        more = len(worst.failures) - 1
-        if more:
-            message += f" (+{more} more)"
-        outcome: Outcome = "failed"
-    else:
-        message = next(a.error for a in reversed(attempts) if a.error)
-        outcome = "errored"
-    if policy.repeat > 1:
-        message += f" [{passes} of {len(attempts)} attempts passed, {policy.require} required]"
-    return CaseResult(case, outcome, message, duration_ms, tuple(attempts), passes)
-
-
-def fold_rounds(case: Case, rounds: list[CaseResult], duration_ms: float) -> CaseResult:
-    """Fold repeated rounds of one case: all passed is passed; some passed and some not is flaky; none is the last verdict."""
-    outcomes = tuple(r.outcome for r in rounds)
-    attempts = tuple(a for r in rounds for a in r.attempts)
-    passes = sum(r.passes for r in rounds)
-    passed = outcomes.count("passed")
-    n = len(rounds)
-    if passed == n:
-        return CaseResult(
-            case, "passed", f"passed in all {n} rounds", duration_ms, attempts, passes, outcomes
-        )
-    broken = next(r for r in reversed(rounds) if r.outcome != "passed")
-    if passed:
-        message = f"flaky: passed in {passed} of {n} rounds; otherwise {broken.outcome}: {broken.message}"
-        return CaseResult(case, "flaky", message, duration_ms, attempts, passes, outcomes)
-    return CaseResult(
-        case,
-        broken.outcome,
-        f"{broken.message} [passed in none of {n} rounds]",
-        duration_ms,
-        attempts,
-        passes,
-        outcomes,
-    )

@@ -96,6 +96,7 @@ class ReferenceServer:
         self.stop()
 
 
-def serve_forever(app: ASGIApp, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve a reference gateway in the foreground until interrupted."""
-    uvicorn.Server(_config(app, host, port)).run()
+def serve_forever(app: ASGIApp, sock: socket.socket) -> None:
+    """Serve a reference gateway on a bound socket in the foreground until interrupted."""
+    host, port = sock.getsockname()[:2]
+    uvicorn.Server(_config(app, host, port)).run(sockets=[sock])

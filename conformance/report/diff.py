@@ -1,11 +1,14 @@
-"""Run-to-run diff: what changed between two results.json documents of the same provider."""
+"""Run-to-run diff: what changed between two run records of the same target."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
-from conformance.report.results import BROKEN
+from conformance.report.records import RunRecord
+from conformance.suite.model import BROKEN
+
+ChangeKind = Literal["new failure", "fixed", "changed"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ class Change:
     message: str
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> ChangeKind:
         if self.new in BROKEN and self.old not in BROKEN:
             return "new failure"
         if self.old in BROKEN and self.new == "passed":
@@ -33,7 +36,7 @@ class RunDiff:
 
     changes: tuple[Change, ...]
 
-    def of_kind(self, kind: str) -> list[Change]:
+    def of_kind(self, kind: ChangeKind) -> list[Change]:
         return [change for change in self.changes if change.kind == kind]
 
     @property
@@ -41,40 +44,32 @@ class RunDiff:
         return bool(self.of_kind("new failure"))
 
 
-def diff_runs(old: dict[str, Any], new: dict[str, Any]) -> RunDiff:
+def diff_runs(old: RunRecord, new: RunRecord) -> RunDiff:
     """Compare two run records case by case."""
-    before = {record["id"]: record for record in old["cases"]}
-    after = {record["id"]: record for record in new["cases"]}
+    before, after = old.by_id(), new.by_id()
     ids = list(after) + [case_id for case_id in before if case_id not in after]
     changes = []
     for case_id in ids:
         a, b = before.get(case_id), after.get(case_id)
-        old_outcome = a["outcome"] if a else "absent"
-        new_outcome = b["outcome"] if b else "absent"
+        old_outcome = a.outcome if a else "absent"
+        new_outcome = b.outcome if b else "absent"
         if old_outcome != new_outcome:
-            record = b or a
-            assert record is not None
-            changes.append(
-                Change(
-                    case_id,
-                    record["level"],
-                    old_outcome,
-                    new_outcome,
-                    b["message"] if b else "not in the new run",
-                )
-            )
+            level = (b or a).level if (b or a) else "MUST"
+            message = b.message if b else "not in the new run"
+            changes.append(Change(case_id, level, old_outcome, new_outcome, message))
     return RunDiff(tuple(changes))
 
 
-def format_diff(diff: RunDiff, old: dict[str, Any], new: dict[str, Any]) -> str:
+def format_diff(diff: RunDiff, old: RunRecord, new: RunRecord) -> str:
     """The diff for a person: one section per kind of change, one line per case."""
 
-    def name(document: dict[str, Any]) -> str:
-        run = document["run"]
-        return f"{run['provider']} {run['finished_at']}"
+    def name(run: RunRecord) -> str:
+        state = "" if run.complete else " (incomplete)"
+        return f"{run.info.provider} {run.info.finished_at}{state}"
 
     lines = [f"diff {name(old)} -> {name(new)}"]
-    for kind in ("new failure", "fixed", "changed"):
+    kinds: tuple[ChangeKind, ...] = ("new failure", "fixed", "changed")
+    for kind in kinds:
         changes = diff.of_kind(kind)
         lines.append(f"{kind}s: {len(changes)}" if kind != "fixed" else f"fixed: {len(changes)}")
         for change in changes:

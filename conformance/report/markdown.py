@@ -1,4 +1,4 @@
-"""The Markdown summary of a compatibility matrix, for CI step summaries and pull-request comments."""
+"""The Markdown twin of the matrix, for CI step summaries and pull-request comments."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ ICONS = {"green": "✅", "yellow": "⚠️", "red": "❌", "grey": "➖"}
 MAX_LISTED = 60
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
 def _cell(cell: Cell) -> str:
     text = f"{ICONS[cell.colour]} {cell.text}"
-    if cell.must_broken:
-        text += f" **MUST ✗{cell.must_broken}**"
+    if cell.gate_broken:
+        text += f" **MUST ✗{cell.gate_broken}**"
     if cell.flaky:
         text += f" flaky {cell.flaky}"
     if cell.expected:
@@ -24,19 +25,19 @@ def _cell(cell: Cell) -> str:
 
 
 def render_markdown(matrix: Matrix) -> str:
-    """A table of features by providers (passed/judged, MUST failures in bold), then the cases that broke or differ."""
+    """Features by runs (passed/judged, gate failures in bold), then the cases that broke or differ."""
     labels = [column.label for column in matrix.columns]
     lines = ["## Gateway conformance", ""]
     for column, total in zip(matrix.columns, matrix.totals, strict=True):
-        run = column.run
-        gate = column.document["summary"]["gate"].upper()
+        info = column.run.info
+        state = "" if info.complete else f" **INCOMPLETE**: {len(info.not_run)} case(s) never ran"
         lines.append(
-            f"- **{_escape(column.label)}**: gate {gate}, {total.passed}/{total.judged} passed"
-            f" ({run['mode']} mode, model `{_escape(run['model'])}`, {run['finished_at']})"
+            f"- **{escape(column.label)}**: gate {column.run.summary.gate.upper()}, {total.passed}/{total.judged} passed"
+            f" ({info.mode} mode, model `{escape(info.model)}`, {info.finished_at}){state}"
         )
     lines += [
         "",
-        "| protocol | feature | " + " | ".join(_escape(label) for label in labels) + " |",
+        "| protocol | feature | " + " | ".join(escape(label) for label in labels) + " |",
         "|---|---|" + "---|" * len(labels),
     ]
     for row in matrix.rows:
@@ -44,27 +45,20 @@ def render_markdown(matrix: Matrix) -> str:
             f"| {row.protocol} | {row.feature} | " + " | ".join(_cell(cell) for cell in row.cells) + " |"
         )
     lines.append("| **all** | | " + " | ".join(_cell(cell) for cell in matrix.totals) + " |")
-    notable = [
-        case
-        for row in matrix.rows
-        for case in row.cases
-        if case.differs or any(r and r["outcome"] in ("failed", "errored", "flaky") for r in case.records)
-    ]
+    notable = [case for row in matrix.rows for case in row.cases if case.notable]
     if notable:
         lines += ["", "### Cases that broke or differ", ""]
         for case in notable[:MAX_LISTED]:
             parts = []
             for label, record in zip(labels, case.records, strict=True):
                 if record is None:
-                    parts.append(f"{_escape(label)}: absent")
-                elif record["outcome"] == "passed":
-                    parts.append(f"{_escape(label)}: passed")
+                    parts.append(f"{escape(label)}: absent")
+                elif record.outcome == "passed" and not record.breaks_gate:
+                    parts.append(f"{escape(label)}: passed")
                 else:
-                    mark = (
-                        " (baselined)" if (record.get("baseline") or {}).get("status") == "expected" else ""
-                    )
+                    mark = " (baselined)" if record.expected_failure else ""
                     parts.append(
-                        f"{_escape(label)}: **{record['outcome']}**{mark}: {_escape(record['message'][:160])}"
+                        f"{escape(label)}: **{record.outcome}**{mark}: {escape(record.message[:160])}"
                     )
             lines.append(f"- `{case.id}` [{case.level}]: " + "; ".join(parts))
         if len(notable) > MAX_LISTED:

@@ -1,37 +1,34 @@
-"""The compatibility matrix: features by providers, built from results.json documents alone."""
+"""The compatibility matrix: features by runs (one column per provider run), built from run records alone."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from conformance.report.results import BROKEN
+from conformance.report.records import CaseRecord, RunRecord
 
 Colour = Literal["green", "yellow", "red", "grey"]
 
 
 @dataclass(frozen=True)
 class Column:
-    """One run: a provider (with its faults and mode when not plain) and its run record."""
+    """One run: its label (unique in the matrix) and its record."""
 
     key: str
     label: str
-    document: dict[str, Any]
-
-    @property
-    def run(self) -> dict[str, Any]:
-        return self.document["run"]
+    run: RunRecord
 
 
 @dataclass(frozen=True)
 class Cell:
-    """How one provider did on one feature: passed of judged, MUST cases broken, and the colour that says so."""
+    """How one run did on a set of cases: passed of judged, what broke, and the colour that says so."""
 
     passed: int
     judged: int
     not_judged: int
-    must_broken: int
+    gate_broken: int
     should_broken: int
     flaky: int
     expected: int
@@ -40,7 +37,7 @@ class Cell:
     def colour(self) -> Colour:
         if self.judged == 0:
             return "grey"
-        if self.must_broken:
+        if self.gate_broken:
             return "red"
         if self.should_broken or self.flaky or self.expected:
             return "yellow"
@@ -53,26 +50,31 @@ class Cell:
 
 @dataclass(frozen=True)
 class CaseRow:
-    """One case across providers: its metadata and each provider's record (None when that run lacked it)."""
+    """One case across runs: its metadata and each run's record (None when that run lacks it)."""
 
     id: str
     level: str
     title: str
     reference: str
-    records: tuple[dict[str, Any] | None, ...]
+    records: tuple[CaseRecord | None, ...]
 
     @property
     def outcomes(self) -> tuple[str, ...]:
-        return tuple(r["outcome"] if r else "absent" for r in self.records)
+        return tuple(r.outcome if r else "absent" for r in self.records)
 
     @property
     def differs(self) -> bool:
         return len(set(self.outcomes)) > 1
 
+    @property
+    def notable(self) -> bool:
+        """Whether the case broke somewhere or the runs disagree on it."""
+        return self.differs or any(r is not None and r.broken for r in self.records)
+
 
 @dataclass(frozen=True)
 class FeatureRow:
-    """One feature of one protocol: a cell per provider and its cases."""
+    """One feature of one protocol: a cell per run and its cases."""
 
     protocol: str
     feature: str
@@ -86,85 +88,76 @@ class FeatureRow:
 
 @dataclass(frozen=True)
 class Matrix:
-    """Every feature (grouped by protocol, in suite order) by every provider."""
+    """Every feature (grouped by protocol, in suite order) by every run."""
 
     columns: tuple[Column, ...]
     rows: tuple[FeatureRow, ...]
-    totals: tuple[Cell, ...] = field(default=())
+    totals: tuple[Cell, ...]
 
     def protocols(self) -> list[str]:
         return list(dict.fromkeys(row.protocol for row in self.rows))
 
-
-def column_label(run: dict[str, Any]) -> str:
-    """``provider``, plus ``+fault,...`` for an injected reference and `` (strict)`` in strict mode."""
-    label = run["provider"]
-    if run.get("faults"):
-        label += " +" + ",".join(run["faults"])
-    if run.get("mode") == "strict":
-        label += " (strict)"
-    return label
+    def rows_of(self, protocol: str) -> list[FeatureRow]:
+        return [row for row in self.rows if row.protocol == protocol]
 
 
-def build_matrix(documents: list[dict[str, Any]]) -> Matrix:
+def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
     """The matrix of runs, one column each, in the order given; labels made unique by a number."""
     columns: list[Column] = []
     seen: Counter[str] = Counter()
-    for document in documents:
-        label = column_label(document["run"])
+    for run in runs:
+        label = run.label
         seen[label] += 1
         if seen[label] > 1:
             label += f" #{seen[label]}"
-        columns.append(Column(key=f"c{len(columns)}", label=label, document=document))
-    order: dict[str, dict[str, Any]] = {}
-    for document in documents:
-        for record in document["cases"]:
-            order.setdefault(record["id"], record)
-    by_id = [{record["id"]: record for record in document["cases"]} for document in documents]
+        columns.append(Column(key=f"c{len(columns)}", label=label, run=run))
+    order: dict[str, CaseRecord] = {}
+    for run in runs:
+        for record in run.cases:
+            order.setdefault(record.id, record)
+    indexes = [run.by_id() for run in runs]
     features: dict[tuple[str, str], list[str]] = {}
     for case_id, record in order.items():
-        features.setdefault((record["protocol"], record["feature"]), []).append(case_id)
-    protocols = list(dict.fromkeys(record["protocol"] for record in order.values()))
+        features.setdefault((record.protocol, record.feature), []).append(case_id)
+    protocols = list(dict.fromkeys(record.protocol for record in order.values()))
     rows = []
     for (protocol, feature), ids in sorted(
         features.items(), key=lambda item: (protocols.index(item[0][0]), item[0][1])
     ):
         cases = tuple(
             CaseRow(
-                id=i,
-                level=order[i]["level"],
-                title=order[i]["title"],
-                reference=order[i]["reference"],
-                records=tuple(index.get(i) for index in by_id),
+                id=case_id,
+                level=order[case_id].level,
+                title=order[case_id].title,
+                reference=order[case_id].reference,
+                records=tuple(index.get(case_id) for index in indexes),
             )
-            for i in ids
+            for case_id in ids
         )
         cells = tuple(cell_of([case.records[n] for case in cases]) for n in range(len(columns)))
-        rows.append(FeatureRow(protocol=protocol, feature=feature, cells=cells, cases=cases))
+        rows.append(FeatureRow(protocol, feature, cells, cases))
     totals = tuple(
         cell_of([case.records[n] for row in rows for case in row.cases]) for n in range(len(columns))
     )
-    return Matrix(columns=tuple(columns), rows=tuple(rows), totals=totals)
+    return Matrix(tuple(columns), tuple(rows), totals)
 
 
-def cell_of(records: list[dict[str, Any] | None]) -> Cell:
-    """Count a provider's records of one feature; unsupported, skipped and absent cases are not judged."""
-    passed = judged = not_judged = must = should = flaky = expected = 0
+def cell_of(records: Sequence[CaseRecord | None]) -> Cell:
+    """Count one run's records of some cases; unsupported, skipped and absent cases are not judged."""
+    passed = judged = not_judged = breaking = should = flaky = expected = 0
     for record in records:
-        if record is None or record["outcome"] in ("unsupported", "skipped"):
+        if record is None or not record.judged:
             not_judged += 1
             continue
         judged += 1
-        outcome = record["outcome"]
-        if outcome == "passed":
+        if record.outcome == "passed" and not record.breaks_gate:
             passed += 1
             continue
-        flaky += outcome == "flaky"
-        if (record.get("baseline") or {}).get("status") == "expected":
+        flaky += record.outcome == "flaky"
+        if record.expected_failure:
             expected += 1
-        elif outcome in BROKEN:
-            if record["level"] == "MUST":
-                must += 1
-            else:
-                should += 1
-    return Cell(passed, judged, not_judged, must, should, flaky, expected)
+        elif record.breaks_gate:
+            breaking += 1
+        elif record.broken:
+            should += 1
+    return Cell(passed, judged, not_judged, breaking, should, flaky, expected)

@@ -83,6 +83,8 @@ class StreamView:
     decoded: SseStream | JsonArrayStream
     elapsed: float
     ttfb: float | None
+    headers_at: float | None = None
+    """When the response's status and headers arrived (seconds from the start of the request)."""
 
     @property
     def noun(self) -> str:
@@ -129,7 +131,9 @@ def view_of(exchange: Exchange, kind: StreamKind) -> StreamView:
             )
             for event in sse.events
         )
-        return StreamView(kind, items, sse.findings, sse, exchange.elapsed, exchange.ttfb)
+        return StreamView(
+            kind, items, sse.findings, sse, exchange.elapsed, exchange.ttfb, exchange.headers_at
+        )
     array = decode_json_array(raw, exchange.chunks)
     items = tuple(
         StreamItem(
@@ -142,7 +146,9 @@ def view_of(exchange: Exchange, kind: StreamKind) -> StreamView:
         )
         for element in array.elements
     )
-    return StreamView(kind, items, array.findings, array, exchange.elapsed, exchange.ttfb)
+    return StreamView(
+        kind, items, array.findings, array, exchange.elapsed, exchange.ttfb, exchange.headers_at
+    )
 
 
 def sniff_kind(exchange: Exchange) -> StreamKind | None:

@@ -90,22 +90,27 @@ def _check_regexes(args: Any, path: Path, field: str) -> None:
 
 
 def case_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+    """Every YAML file under ``directory``, in a stable order."""
+    return sorted(p for p in directory.rglob("*.y*ml") if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
-def load_cases(directory: Path | None = None) -> list[Case]:
-    """Every case under ``directory``; ids must be unique across files."""
-    directory = directory or DEFAULT_CASES_DIR
-    if not directory.is_dir():
-        raise ConfigError("cases directory not found", source=directory)
+def load_cases(*directories: Path, builtin: bool = False) -> list[Case]:
+    """Every case under the directories (the built-in cases when none is given, or with ``builtin``).
+
+    Ids must be unique across all files: a clashing id is an error naming both files.
+    """
+    roots = ([DEFAULT_CASES_DIR] if builtin or not directories else []) + list(directories)
     seen: dict[str, Path] = {}
     cases: list[Case] = []
-    for path in case_files(directory):
-        for case in load_case_file(path):
-            if case.id in seen:
-                raise ConfigError(
-                    f"duplicate case id {case.id!r} (also in {seen[case.id]})", source=path, field="id"
-                )
-            seen[case.id] = path
-            cases.append(case)
+    for root in roots:
+        if not root.is_dir():
+            raise ConfigError("cases directory not found", source=root)
+        for path in case_files(root):
+            for case in load_case_file(path):
+                if case.id in seen:
+                    raise ConfigError(
+                        f"duplicate case id {case.id!r} (also in {seen[case.id]})", source=path, field="id"
+                    )
+                seen[case.id] = path
+                cases.append(case)
     return cases

@@ -14,6 +14,11 @@ StreamMode = Literal["none", "sse", "json-array"]
 
 PROTOCOLS: tuple[Protocol, ...] = ("gemini", "openai")
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD")
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "errored", "flaky", "unsupported", "skipped")
+BROKEN: frozenset[str] = frozenset({"failed", "errored", "flaky"})
+"""Outcomes that mean the gateway did not do what the case asks."""
+NOT_JUDGED: frozenset[str] = frozenset({"unsupported", "skipped"})
+"""Outcomes of cases that were not judged: declared unsupported, or not applicable to the target."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
-"""Request templates beyond ``$from``: replies to function calls, and provider trigger prompts.
+"""Request templates: values taken from earlier responses, replies to function calls, trigger prompts, the model.
 
+* ``{$from: "N#/pointer"}`` is the value at that pointer of step N's response (a later step replays
+  part of an earlier answer, e.g. the model turn with its thoughtSignature and functionCall ids).
 * ``{$replies: {to: "N#/pointer", response: {...}}}`` as an element of a list is replaced by one
   reply per function call found at the pointer of step N's response: for a Gemini ``Content``, one
   ``{functionResponse: {name, id?, response}}`` part per ``functionCall`` part (the id only when the
@@ -7,21 +9,66 @@
   message per ``tool_calls`` entry, ``content`` being the response as a JSON string.
 * ``{trigger:NAME}`` inside any string is replaced by the provider's trigger prompt ``NAME``
   (profile field ``triggers``); a case that needs a trigger the provider lacks is skipped.
+* ``{model}`` inside any string of a request or an expectation is the model under test.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from conformance import pointer as jp
+
+FROM = "$from"
 REPLIES = "$replies"
 TRIGGER = re.compile(r"\{trigger:(?P<name>[a-z0-9][a-z0-9-]*)\}")
 
 
 class NoCallsError(Exception):
     """A ``$replies`` template points at a response part that holds no function call."""
+
+
+class StepReferenceError(Exception):
+    """A later step needs a value that an earlier response did not have."""
+
+
+StepBody = Callable[[int], Any]
+"""The JSON body of step N's response (raises ``conformance.errors.Undecodable`` when it is not JSON)."""
+
+
+def fill_from(template: Any, body_of: StepBody) -> Any:
+    """Replace every ``$from`` and ``$replies`` of a request template with values of earlier responses."""
+    if isinstance(template, dict):
+        if set(template) == {FROM}:
+            step_text, _, pointer = template[FROM].partition("#")
+            step = int(step_text)
+            found = jp.resolve(body_of(step), pointer)
+            if not found:
+                raise StepReferenceError(f"step {step} response has nothing at {pointer} to send on")
+            return found[0][1]
+        return {key: fill_from(value, body_of) for key, value in template.items()}
+    if isinstance(template, list):
+        filled: list[Any] = []
+        for item in template:
+            if isinstance(item, dict) and set(item) == {REPLIES}:
+                filled.extend(_replies(item[REPLIES], body_of))
+            else:
+                filled.append(fill_from(item, body_of))
+        return filled
+    return template
+
+
+def _replies(spec: dict[str, Any], body_of: StepBody) -> list[dict[str, Any]]:
+    """The ``$replies`` of a list: one reply per function call of an earlier response."""
+    ref = spec["to"]
+    turn = fill_from({FROM: ref}, body_of)
+    try:
+        return replies_to(turn, fill_from(spec.get("response", {}), body_of))
+    except NoCallsError as exc:
+        step, _, pointer = ref.partition("#")
+        raise StepReferenceError(f"step {step} response at {pointer} {exc}") from None
 
 
 def replies_to(turn: Any, response: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from conformance.errors import ConfigError
 from conformance.validation.store import SCHEMAS_DIR
@@ -23,9 +25,21 @@ SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 @cache
+def _registry() -> Registry:
+    """Every schema file by its ``$id``, so that one file may refer to definitions of another."""
+    resources = []
+    for path in sorted(SCHEMAS_DIR.glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append(
+            (contents["$id"], Resource.from_contents(contents, default_specification=DRAFT202012))
+        )
+    return Registry().with_resources(resources)
+
+
+@cache
 def _schema_validator(name: str) -> Draft202012Validator:
     schema = json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(schema, registry=_registry())
 
 
 def validate_document(document: Any, schema_file: str, source: Path | str) -> None:

@@ -48,7 +48,11 @@ class Retry:
 
 @dataclass(frozen=True)
 class Exchange:
-    """A request, its response bytes and timings, or the transport error that ended it."""
+    """A request, its response bytes and timings, or the transport error that ended it.
+
+    Times are seconds from the start of the request: ``headers_at`` when the status and headers arrived,
+    ``ttfb`` the first body byte, ``chunks`` (bytes so far, time) per piece read, ``elapsed`` the end.
+    """
 
     request: SentRequest
     status: int | None = None
@@ -57,6 +61,7 @@ class Exchange:
     body_truncated: bool = False
     chunks: tuple[tuple[int, float], ...] = ()
     ttfb: float | None = None
+    headers_at: float | None = None
     elapsed: float = 0.0
     error: str | None = None
     retries: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 MASK = "[REDACTED]"
@@ -33,14 +34,15 @@ class Redactor:
                 value = value.replace(form, MASK.encode())
         return value
 
-    def headers(self, headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> list[list[str]]:
+    def headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """Headers with secret ones masked (an Authorization scheme is kept) and secrets removed from the rest."""
         out = []
         for name, value in headers:
             if name.lower() in SECRET_HEADERS:
                 scheme = (
                     value.split(" ", 1)[0] + " " if name.lower() == "authorization" and " " in value else ""
                 )
-                out.append([name, scheme + MASK])
+                out.append((name, scheme + MASK))
             else:
-                out.append([name, self.text(value)])
-        return out
+                out.append((name, self.text(value)))
+        return tuple(out)

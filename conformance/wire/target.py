@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.errors import ConfigError
-from conformance.wire.profiles import Provider
+from conformance.wire.profiles import Provider, load_provider, with_overrides
 
 EMBEDDED_STREAM_DELAY = 0.01
 """Seconds between streamed events of the embedded reference: enough to tell streamed from buffered, still fast."""
@@ -22,6 +23,36 @@ class Target:
     provider: Provider
     api_key: str | None
     faults: tuple[str, ...] = ()
+
+
+def resolve_provider(
+    name: str, overrides: Mapping[str, Any], *, reference: bool = False, faults: Sequence[str] = ()
+) -> Provider:
+    """The profile ``name`` with the command line's overrides, checked before anything is sent.
+
+    With ``reference`` the profile is served by the embedded reference gateway; faults can only be
+    injected there; a target that is not embedded needs a base URL.
+    """
+    from conformance.reference.faults.registry import FAULTS
+
+    provider = with_overrides(load_provider(name), dict(overrides))
+    if reference:
+        provider = dataclasses.replace(provider, embedded=True, base_url=None)
+    if faults and not provider.embedded:
+        raise ConfigError(
+            "faults can only be injected into the embedded reference gateway (add --reference)",
+            field="--fault",
+        )
+    for fault in faults:
+        if fault not in FAULTS:
+            raise ConfigError(f"unknown fault {fault!r} (see `conformance faults`)", field="--fault")
+    if not provider.embedded and not provider.base_url:
+        raise ConfigError(
+            "no base_url in the profile; pass --base-url URL (or --reference)",
+            source=provider.source,
+            field="base_url",
+        )
+    return provider
 
 
 @contextmanager

@@ -123,6 +123,7 @@ class Transport:
         status: int | None = None
         headers: tuple[tuple[str, str], ...] = ()
         ttfb: float | None = None
+        headers_at: float | None = None
         truncated = False
         error: str | None = None
         try:
@@ -133,6 +134,7 @@ class Transport:
                 ) as response:
                     status = response.status_code
                     headers = tuple(response.headers.multi_items())
+                    headers_at = time.perf_counter() - started
                     async for piece in response.aiter_bytes():
                         now = time.perf_counter() - started
                         if ttfb is None:
@@ -170,6 +172,7 @@ class Transport:
             body_truncated=truncated,
             chunks=tuple(chunks),
             ttfb=ttfb,
+            headers_at=headers_at,
             elapsed=time.perf_counter() - started,
             error=error,
         )

@@ -1,0 +1,118 @@
+"""``conformance compare``, ``diff`` and ``baseline``: views and baselines of earlier runs.
+
+Each takes run records as ``results.json`` or ``results.jsonl`` files, or report directories holding one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+from pathlib import Path
+
+from conformance.cli.help import Help
+from conformance.engine.baseline import default_baseline_path, write_baseline
+from conformance.errors import ConfigError
+from conformance.report.diff import diff_runs, format_diff
+from conformance.report.log import LOG_NAME
+from conformance.report.records import RunRecord
+from conformance.report.results import RESULTS_NAME, read_run
+from conformance.report.views import write_matrix
+
+COMPARE_HELP = Help(
+    summary="the side-by-side matrix (HTML and Markdown) of earlier runs",
+    examples=(
+        (
+            "conformance compare reports/google reports/theturbo",
+            "two runs side by side in reports/matrix.html",
+        ),
+        ("conformance compare 'artifacts/*/results.jsonl' --out merged/", "every run a CI matrix uploaded"),
+        ("conformance compare reports/", "every run under a folder"),
+    ),
+)
+DIFF_HELP = Help(
+    summary="new failures, fixes and changed outcomes between two runs of the same target",
+    examples=(("conformance diff old/results.json reports/google", "what changed since the old run"),),
+    exit_codes=(
+        ("0", "no case that passed before fails now"),
+        ("1", "at least one new failure"),
+        ("2", "a run record cannot be read"),
+    ),
+)
+BASELINE_HELP = Help(
+    summary="write a baseline of a run's failed, errored and flaky cases (known failures for the CI gate)",
+    examples=(
+        ("conformance baseline reports/theturbo", "write baselines/theturbo.yaml"),
+        (
+            "conformance baseline reports/gw --out ci/known.yaml --reason 'vendor bug'",
+            "another file, another reason",
+        ),
+    ),
+)
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    compare = COMPARE_HELP.parser(commands, "compare")
+    compare.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="results.json or results.jsonl files, report directories, folders of them, or glob patterns",
+    )
+    compare.add_argument(
+        "--out",
+        default="reports",
+        metavar="DIR",
+        help="directory for matrix.html and matrix.md (default: reports/)",
+    )
+    differ = DIFF_HELP.parser(commands, "diff")
+    differ.add_argument("old", metavar="OLD", help="the earlier run (a run record file or its directory)")
+    differ.add_argument("new", metavar="NEW", help="the later run (a run record file or its directory)")
+    base = BASELINE_HELP.parser(commands, "baseline")
+    base.add_argument("run", metavar="RUN", help="the run (a run record file or its directory)")
+    base.add_argument(
+        "--out",
+        metavar="FILE",
+        help="baseline file (default: baselines/<provider>.yaml); reasons and issues already there are kept",
+    )
+    base.add_argument("--reason", default="known failure", help="reason recorded for new entries")
+
+
+def run_paths(given: str) -> list[Path]:
+    """The run records one argument names: a file, a report directory, a folder of them, or a glob."""
+    if any(char in given for char in "*?["):
+        matches = sorted(glob.glob(given, recursive=True))
+        if not matches:
+            raise ConfigError("no file or directory matches the pattern", source=given)
+        return [path for match in matches for path in run_paths(match)]
+    path = Path(given)
+    if not path.is_dir():
+        return [path]
+    if (path / LOG_NAME).is_file() or (path / RESULTS_NAME).is_file():
+        return [path]
+    found = sorted({record.parent for name in (LOG_NAME, RESULTS_NAME) for record in path.rglob(name)})
+    if not found:
+        raise ConfigError("no run record (results.jsonl or results.json) in this directory", source=path)
+    return found
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    runs: list[RunRecord] = [read_run(path) for given in args.runs for path in run_paths(given)]
+    html_path, md_path = write_matrix(runs, Path(args.out))
+    print(f"matrix of {len(runs)} runs: {html_path} and {md_path}")
+    return 0
+
+
+def diff_command(args: argparse.Namespace) -> int:
+    old, new = read_run(args.old), read_run(args.new)
+    diff = diff_runs(old, new)
+    print(format_diff(diff, old, new))
+    return 1 if diff.regressed else 0
+
+
+def baseline_command(args: argparse.Namespace) -> int:
+    run = read_run(args.run)
+    provider = run.info.provider
+    path = Path(args.out) if args.out else default_baseline_path(provider)
+    count = write_baseline(provider, ((c.id, c.outcome, c.message) for c in run.cases), path, args.reason)
+    print(f"baseline of {provider}: {count} known failures in {path}")
+    return 0

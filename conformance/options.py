@@ -1,0 +1,298 @@
+"""The options of a run, declared once: the ``conformance run`` command and the pytest plugin both read this table.
+
+``RUN_OPTIONS`` lists every option with its flag, type, default, choices and help. ``add_to_parser``
+puts them on an argparse parser or a pytest option group (their ``add_argument`` / ``addoption``
+take the same keywords). ``RunSettings.read`` turns the parsed values into checked settings; a bad
+value is a one-line ``ConfigError`` naming the flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from conformance.errors import ConfigError
+from conformance.wire.profiles import AUTH_STYLES
+
+Front = Literal["cli", "pytest"]
+BOTH: frozenset[Front] = frozenset({"cli", "pytest"})
+CLI_ONLY: frozenset[Front] = frozenset({"cli"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its flags, how its value is read, its help line, and which front ends offer it."""
+
+    flags: tuple[str, ...]
+    help: str
+    type: Callable[[str], Any] | None = str
+    action: Literal["store", "append", "store_true"] = "store"
+    choices: tuple[str, ...] | None = None
+    default: Any = None
+    metavar: str | None = None
+    group: str = "target"
+    fronts: frozenset[Front] = BOTH
+    name: str = ""
+    """Where the value is read (default: the long flag, ``--base-url`` -> ``base_url``)."""
+
+    @property
+    def dest(self) -> str:
+        if self.name:
+            return self.name
+        return self.flags[-1].removeprefix("--").replace("-", "_")
+
+    def keywords(self) -> dict[str, Any]:
+        """The keywords of ``argparse.ArgumentParser.add_argument`` (and pytest's ``addoption``)."""
+        out: dict[str, Any] = {"dest": self.dest, "help": self.help, "action": self.action}
+        if self.action == "store_true":
+            out["default"] = False
+            return out
+        out["default"] = [] if self.action == "append" else self.default
+        if self.type is not None and self.type is not str:
+            out["type"] = self.type
+        if self.choices is not None:
+            out["choices"] = self.choices
+        if self.metavar is not None:
+            out["metavar"] = self.metavar
+        return out
+
+
+RUN_OPTIONS: tuple[Option, ...] = (
+    # -- where the requests go
+    Option(
+        ("--provider",),
+        "provider profile: a shipped name (reference, google, new-api, theturbo, rivus) or a YAML file; repeat for"
+        " a side-by-side matrix (default: reference)",
+        action="append",
+        metavar="NAME|PATH",
+    ),
+    Option(("--base-url",), "the gateway's base URL, overriding the profile (http or https)", metavar="URL"),
+    Option(
+        ("--api-key-env",),
+        "environment variable holding the gateway key, overriding the profile (the key itself is never written)",
+        metavar="VAR",
+    ),
+    Option(("--gemini-prefix",), "path prefix of the Gemini native API, e.g. /v1beta", metavar="PATH"),
+    Option(("--gemini-auth",), "how the Gemini route takes the key", choices=AUTH_STYLES),
+    Option(("--openai-prefix",), "path prefix of the OpenAI-compatible API, e.g. /v1", metavar="PATH"),
+    Option(("--openai-auth",), "how the OpenAI route takes the key", choices=AUTH_STYLES),
+    Option(("--model",), "model id to test, overriding the profile's default", metavar="ID"),
+    Option(
+        ("--concurrency",),
+        "cases in flight at once (profile field concurrency, default 8)",
+        type=int,
+        metavar="N",
+    ),
+    Option(("--timeout",), "total seconds allowed per request (default 120)", type=float, metavar="SECONDS"),
+    Option(
+        ("--retries",), "retries of a 429 or 503 answer (default 2; 0 never retries)", type=int, metavar="N"
+    ),
+    Option(
+        ("--retry-backoff",),
+        "seconds before the first retry when there is no Retry-After (default 1, doubled each time)",
+        type=float,
+        metavar="SECONDS",
+    ),
+    Option(
+        ("--retry-max-wait",),
+        "longest single wait between retries, Retry-After included (default 30)",
+        type=float,
+        metavar="SECONDS",
+    ),
+    Option(
+        ("--ca-bundle",),
+        "PEM CA bundle to verify the gateway's TLS certificate with (verification is always on)",
+        metavar="PATH",
+    ),
+    Option(
+        ("--reference",),
+        "serve the profile's prefixes from the embedded reference gateway instead of its base URL",
+        type=None,
+        action="store_true",
+    ),
+    Option(
+        ("--fault",),
+        "inject a fault into the embedded reference gateway (repeatable; see `conformance faults`)",
+        action="append",
+        metavar="NAME",
+    ),
+    # -- how cases are judged
+    Option(
+        ("--mode",),
+        "strict: byte-faithful to Google (no extra fields, exact status pairs, framing); compat: what the SDKs tolerate",
+        choices=("compat", "strict"),
+        default="compat",
+        group="judging",
+    ),
+    Option(
+        ("--repeat",),
+        "run every case N rounds; a case that passes in some rounds only is flaky",
+        type=int,
+        default=1,
+        metavar="N",
+        group="judging",
+    ),
+    Option(
+        ("--baseline",),
+        "baseline file of known failures (default: baselines/<provider>.yaml when it exists)",
+        metavar="FILE",
+        group="judging",
+    ),
+    Option(
+        ("--no-baseline",),
+        "ignore baselines: run baselined cases as plain cases",
+        type=None,
+        action="store_true",
+        group="judging",
+    ),
+    # -- which cases
+    Option(
+        ("--cases",),
+        "a directory of your own case files, added to the built-in cases (repeatable; a clashing id is an error)",
+        action="append",
+        metavar="DIR",
+        group="cases",
+    ),
+    Option(
+        ("-k",),
+        "select cases whose id contains a word, with and/or/not: -k 'stop or gemini/errors'",
+        metavar="EXPR",
+        group="cases",
+        fronts=CLI_ONLY,
+        name="keyword",
+    ),
+    Option(
+        ("-m",),
+        "select cases by marker: gemini, openai, must, should or a feature (generation_config): -m 'openai and must'",
+        metavar="EXPR",
+        group="cases",
+        fronts=CLI_ONLY,
+        name="markers",
+    ),
+    # -- output
+    Option(
+        ("--out",),
+        "report directory (default: reports/<provider>, with +<faults> for an injected reference; with several"
+        " providers the parent of one directory each and of the matrix, default reports/)",
+        metavar="DIR",
+        group="output",
+    ),
+    Option(
+        ("-q", "--quiet"),
+        "print little more than the gate verdict and where the reports are",
+        type=None,
+        action="store_true",
+        group="output",
+        fronts=CLI_ONLY,
+    ),
+)
+"""Every option of a run."""
+
+GROUP_TITLES = {
+    "target": "where the requests go",
+    "judging": "how cases are judged",
+    "cases": "which cases run",
+    "output": "reports and console",
+}
+
+
+class _Adder(Protocol):
+    def __call__(self, *flags: str, **keywords: Any) -> Any: ...
+
+
+def add_to_parser(add: Callable[[str], _Adder], front: Front) -> None:
+    """Declare every option of ``front``: ``add(group_title)`` gives the function that declares one option."""
+    for option in RUN_OPTIONS:
+        if front not in option.fronts:
+            continue
+        add(GROUP_TITLES[option.group])(*option.flags, **option.keywords())
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The checked values of a run's options."""
+
+    providers: tuple[str, ...]
+    overrides: dict[str, Any]
+    reference: bool
+    faults: tuple[str, ...]
+    mode: str
+    repeat: int
+    baseline: str | None
+    no_baseline: bool
+    cases: tuple[Path, ...]
+    out: Path | None
+    keyword: str | None = None
+    markers: str | None = None
+    quiet: bool = False
+
+    @property
+    def strict(self) -> bool:
+        return self.mode == "strict"
+
+    @staticmethod
+    def case_directories(given: Sequence[str]) -> tuple[Path, ...]:
+        """The ``--cases`` directories, each checked to exist."""
+        directories = []
+        for text in given:
+            path = Path(text).expanduser()
+            if not path.is_dir():
+                raise ConfigError("not a directory of case files", source=text, field="--cases")
+            directories.append(path.resolve())
+        return tuple(directories)
+
+    @classmethod
+    def read(cls, value: Callable[[str], Any]) -> RunSettings:
+        """Settings from the parsed values (``value(dest)``); bad values raise a one-line ``ConfigError``."""
+        overrides = {
+            name: value(name)
+            for name in (
+                "base_url",
+                "api_key_env",
+                "gemini_prefix",
+                "gemini_auth",
+                "openai_prefix",
+                "openai_auth",
+                "model",
+                "concurrency",
+                "timeout",
+                "retries",
+                "retry_backoff",
+                "retry_max_wait",
+                "ca_bundle",
+            )
+        }
+        repeat = value("repeat")
+        if repeat is None or repeat < 1:
+            raise ConfigError("must be at least 1", field="--repeat")
+        providers = tuple(value("provider") or ()) or ("reference",)
+        if len(set(providers)) != len(providers):
+            twice = next(name for name in providers if providers.count(name) > 1)
+            raise ConfigError(f"provider {twice!r} given twice", field="--provider")
+        cases = cls.case_directories(value("cases") or ())
+        out = value("out")
+        return cls(
+            providers=providers,
+            overrides=overrides,
+            reference=bool(value("reference")),
+            faults=tuple(value("fault") or ()),
+            mode=value("mode") or "compat",
+            repeat=repeat,
+            baseline=value("baseline"),
+            no_baseline=bool(value("no_baseline")),
+            cases=cases,
+            out=Path(out) if out else None,
+            keyword=_optional(value, "keyword"),
+            markers=_optional(value, "markers"),
+            quiet=bool(_optional(value, "quiet")),
+        )
+
+
+def _optional(value: Callable[[str], Any], dest: str) -> Any:
+    """A value only one front end has (the pytest plugin has its own -k, -m and -q)."""
+    try:
+        return value(dest)
+    except (AttributeError, ValueError):
+        return None

@@ -1,0 +1,90 @@
+"""The HTML views: ``report.html`` of one run and ``matrix.html`` of several, from jinja2 templates.
+
+Both pages are self-contained (inline CSS and JavaScript, no external asset) and work offline from a
+file. Templates live in ``conformance/report/templates`` and every value is escaped by jinja2.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from conformance.report.matrix import Matrix
+from conformance.report.records import CaseRecord, RunRecord
+
+BODY_SHOWN = 8 * 1024
+"""Bytes of a body shown in a page (the run record keeps up to 16 KiB)."""
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("conformance.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(zip=zip, body_shown=BODY_SHOWN)
+    return env
+
+
+@dataclass(frozen=True)
+class FeatureGroup:
+    """The cases of one feature of one protocol in a run, with their counts."""
+
+    protocol: str
+    feature: str
+    cases: tuple[CaseRecord, ...]
+
+    @property
+    def anchor(self) -> str:
+        return f"f-{self.protocol}-{self.feature}"
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(case.outcome for case in self.cases)
+
+    @property
+    def broken(self) -> int:
+        return sum(case.broken or case.breaks_gate for case in self.cases)
+
+    @property
+    def duration_ms(self) -> float:
+        return sum(case.duration_ms for case in self.cases)
+
+
+def feature_groups(run: RunRecord) -> list[FeatureGroup]:
+    """The run's cases grouped by protocol and feature, in suite order."""
+    groups: dict[tuple[str, str], list[CaseRecord]] = {}
+    for case in run.cases:
+        groups.setdefault((case.protocol, case.feature), []).append(case)
+    return [FeatureGroup(protocol, feature, tuple(cases)) for (protocol, feature), cases in groups.items()]
+
+
+def _write(chunks: Iterator[str], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as file:
+        for chunk in chunks:
+            file.write(chunk)
+        file.write("\n")
+
+
+def render_matrix(matrix: Matrix) -> str:
+    """``matrix.html`` as a string."""
+    return environment().get_template("matrix.html.j2").render(matrix=matrix)
+
+
+def write_matrix_html(matrix: Matrix, path: Path) -> None:
+    _write(environment().get_template("matrix.html.j2").generate(matrix=matrix), path)
+
+
+def write_report_html(run: RunRecord, path: Path) -> None:
+    """``report.html`` of one run, written as it is rendered."""
+    template = environment().get_template("report.html.j2")
+    _write(template.generate(info=run.info, summary=run.summary, groups=feature_groups(run)), path)

@@ -1,0 +1,525 @@
+"""The run record as typed values: what a run was pointed at, one record per case, and the summary.
+
+Every report (results.json, JUnit, report.html, the matrix, diffs, baselines) reads these frozen
+dataclasses, never nested dicts. ``to_json`` gives the JSON object of ``schemas/results.schema.json``
+(optional members left out when empty, as the format has always done); ``from_json`` reads it back,
+including files written before a member existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from conformance.engine.baseline import BaselineMark
+from conformance.engine.judge import breaks_gate
+from conformance.suite.model import BROKEN, LEVELS, NOT_JUDGED, OUTCOMES, Level, Outcome, Protocol
+
+FORMAT = "gateway-conformance/results"
+FORMAT_VERSION = 1
+
+Gate = Literal["pass", "fail"]
+Headers = tuple[tuple[str, str], ...]
+
+
+def iso(moment: datetime) -> str:
+    """An instant as ISO 8601 UTC with milliseconds, e.g. ``2026-12-07T10:00:00.123Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    """The instant of an ISO 8601 text written by ``iso``."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _headers(value: Any) -> Headers:
+    return tuple((str(name), str(text)) for name, text in value)
+
+
+def _headers_json(headers: Headers) -> list[list[str]]:
+    return [[name, value] for name, value in headers]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run was pointed at, how, and when (the ``run`` member; the log's header)."""
+
+    provider: str
+    base_url: str | None
+    model: str
+    concurrency: int
+    started_at: str
+    suite_version: str
+    embedded_reference: bool = False
+    faults: tuple[str, ...] = ()
+    mode: str = "compat"
+    python: str = ""
+    repeat: int = 1
+    retry: Mapping[str, float] | None = None
+    baseline: str | None = None
+    finished_at: str | None = None
+    duration_ms: float = 0.0
+    complete: bool = True
+    interrupted: str | None = None
+    not_run: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "suite_version": self.suite_version,
+            "provider": self.provider,
+            "base_url": self.base_url,
+            "embedded_reference": self.embedded_reference,
+            "faults": list(self.faults),
+            "model": self.model,
+            "mode": self.mode,
+            "concurrency": self.concurrency,
+            "started_at": self.started_at,
+        }
+        if self.finished_at is not None:
+            out.update(finished_at=self.finished_at, duration_ms=round(self.duration_ms, 3))
+        out.update(python=self.python, repeat=self.repeat)
+        if self.retry is not None:
+            out["retry"] = dict(self.retry)
+        if self.baseline:
+            out["baseline"] = self.baseline
+        out["complete"] = self.complete
+        if self.interrupted:
+            out["interrupted"] = self.interrupted
+        if self.not_run:
+            out["not_run"] = list(self.not_run)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunInfo:
+        return cls(
+            provider=data["provider"],
+            base_url=data.get("base_url"),
+            model=data["model"],
+            concurrency=data["concurrency"],
+            started_at=data["started_at"],
+            suite_version=data["suite_version"],
+            embedded_reference=data.get("embedded_reference", False),
+            faults=tuple(data.get("faults", ())),
+            mode=data.get("mode", "compat"),
+            python=data.get("python", ""),
+            repeat=data.get("repeat", 1),
+            retry=data.get("retry"),
+            baseline=data.get("baseline"),
+            finished_at=data.get("finished_at"),
+            duration_ms=data.get("duration_ms", 0.0),
+            complete=data.get("complete", True),
+            interrupted=data.get("interrupted"),
+            not_run=tuple(data.get("not_run", ())),
+        )
+
+    @property
+    def label(self) -> str:
+        """``provider``, plus ``+fault,...`` for an injected reference and `` (strict)`` in strict mode."""
+        label = self.provider
+        if self.faults:
+            label += " +" + ",".join(self.faults)
+        if self.mode == "strict":
+            label += " (strict)"
+        return label
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A request as it was sent, secrets removed, its body cut for the report."""
+
+    method: str
+    url: str
+    headers: Headers
+    body: str
+    body_truncated: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": _headers_json(self.headers),
+            "body": self.body,
+            "body_truncated": self.body_truncated,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RequestRecord:
+        return cls(
+            data["method"], data["url"], _headers(data["headers"]), data["body"], data["body_truncated"]
+        )
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """A response's status, headers and (cut) body, and how many body bytes came."""
+
+    status: int
+    headers: Headers
+    body: str
+    body_bytes: int
+    body_truncated: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "headers": _headers_json(self.headers),
+            "body": self.body,
+            "body_bytes": self.body_bytes,
+            "body_truncated": self.body_truncated,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResponseRecord:
+        return cls(
+            data["status"],
+            _headers(data["headers"]),
+            data["body"],
+            data["body_bytes"],
+            data["body_truncated"],
+        )
+
+
+@dataclass(frozen=True)
+class StreamTimings:
+    """When the events of a streamed 200 arrived, in milliseconds from the start of the request."""
+
+    kind: str
+    events: int
+    first_event_ms: float | None
+    last_event_ms: float | None
+    largest_gap_ms: float | None
+
+    def describe(self, ttfb_ms: float | None, total_ms: float) -> str:
+        """One line for a person."""
+
+        def ms(value: float | None) -> str:
+            return "-" if value is None else f"{value:.0f} ms"
+
+        return (
+            f"stream ({self.kind}): {self.events} event(s); ttfb {ms(ttfb_ms)}, first event "
+            f"{ms(self.first_event_ms)}, last event {ms(self.last_event_ms)}, total {ms(total_ms)}, "
+            f"largest gap {ms(self.largest_gap_ms)}"
+        )
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long an exchange took: first body byte and total, plus the stream's timings for a stream."""
+
+    ttfb_ms: float | None
+    total_ms: float
+    stream: StreamTimings | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ttfb_ms": self.ttfb_ms, "total_ms": self.total_ms}
+        if self.stream is not None:
+            out.update(
+                stream=self.stream.kind,
+                events=self.stream.events,
+                first_event_ms=self.stream.first_event_ms,
+                last_event_ms=self.stream.last_event_ms,
+                largest_gap_ms=self.stream.largest_gap_ms,
+            )
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Timings:
+        stream = None
+        if "stream" in data:
+            stream = StreamTimings(
+                data["stream"],
+                data.get("events", 0),
+                data.get("first_event_ms"),
+                data.get("last_event_ms"),
+                data.get("largest_gap_ms"),
+            )
+        return cls(data.get("ttfb_ms"), data.get("total_ms", 0.0), stream)
+
+
+@dataclass(frozen=True)
+class RetryRecord:
+    """A 429 or 503 answer that was retried: its status, Retry-After header and the wait."""
+
+    status: int
+    retry_after: str | None
+    waited_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "retry_after": self.retry_after, "waited_ms": self.waited_ms}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RetryRecord:
+        return cls(data["status"], data.get("retry_after"), data["waited_ms"])
+
+
+@dataclass(frozen=True)
+class ExchangeRecord:
+    """One step's request and what came back (or the transport error that ended it)."""
+
+    step: int
+    request: RequestRecord
+    response: ResponseRecord | None
+    timings: Timings
+    error: str | None = None
+    retries: tuple[RetryRecord, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "step": self.step,
+            "request": self.request.to_json(),
+            "response": self.response.to_json() if self.response is not None else None,
+            "timings": self.timings.to_json(),
+            "error": self.error,
+        }
+        if self.retries:
+            out["retries"] = [retry.to_json() for retry in self.retries]
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ExchangeRecord:
+        response = data.get("response")
+        return cls(
+            data["step"],
+            RequestRecord.from_json(data["request"]),
+            ResponseRecord.from_json(response) if response is not None else None,
+            Timings.from_json(data["timings"]),
+            data.get("error"),
+            tuple(RetryRecord.from_json(r) for r in data.get("retries", ())),
+        )
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """An expectation a step's response broke: which, why, and where (a JSON pointer)."""
+
+    step: int
+    expectation: str
+    message: str
+    pointer: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "expectation": self.expectation,
+            "message": self.message,
+            "pointer": self.pointer,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FailureRecord:
+        return cls(data["step"], data["expectation"], data["message"], data.get("pointer"))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The attempt worth showing: its exchanges, the broken expectations, or the error that stopped it."""
+
+    exchanges: tuple[ExchangeRecord, ...] = ()
+    failures: tuple[FailureRecord, ...] = ()
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exchanges": [exchange.to_json() for exchange in self.exchanges],
+            "failures": [failure.to_json() for failure in self.failures],
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Evidence:
+        return cls(
+            tuple(ExchangeRecord.from_json(e) for e in data.get("exchanges", ())),
+            tuple(FailureRecord.from_json(f) for f in data.get("failures", ())),
+            data.get("error"),
+        )
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One case's verdict and its evidence, as written to the run record."""
+
+    id: str
+    protocol: Protocol
+    feature: str
+    level: Level
+    title: str
+    reference: str
+    outcome: Outcome
+    message: str
+    breaks_gate: bool
+    bug_classes: tuple[str, ...] = ()
+    duration_ms: float = 0.0
+    attempts: int = 0
+    passes: int = 0
+    rounds: tuple[str, ...] = ()
+    baseline: BaselineMark | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def broken(self) -> bool:
+        """Whether the case failed, errored or was flaky."""
+        return self.outcome in BROKEN
+
+    @property
+    def judged(self) -> bool:
+        """Whether the case was judged (not unsupported or skipped)."""
+        return self.outcome not in NOT_JUDGED
+
+    @property
+    def expected_failure(self) -> bool:
+        """Whether the case broke exactly as its baseline says it does."""
+        return self.baseline is not None and self.baseline.status == "expected"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "protocol": self.protocol,
+            "feature": self.feature,
+            "level": self.level,
+            "title": self.title,
+            "reference": self.reference,
+            "bug_classes": list(self.bug_classes),
+            "outcome": self.outcome,
+            "message": self.message,
+            "breaks_gate": self.breaks_gate,
+            "duration_ms": round(self.duration_ms, 3),
+            "attempts": self.attempts,
+            "passes": self.passes,
+            "evidence": self.evidence.to_json() if self.evidence is not None else None,
+        }
+        if self.rounds:
+            out["rounds"] = list(self.rounds)
+        if self.baseline is not None:
+            out["baseline"] = self.baseline.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CaseRecord:
+        baseline = BaselineMark.from_json(data["baseline"]) if data.get("baseline") else None
+        evidence = Evidence.from_json(data["evidence"]) if data.get("evidence") else None
+        level = cast(Level, data["level"])
+        outcome = cast(Outcome, data["outcome"])
+        breaks = data.get("breaks_gate")
+        if breaks is None:  # written before the verdict was recorded: the judge's rule decides
+            breaks = breaks_gate(level, outcome, baseline.status if baseline else None)
+        return cls(
+            id=data["id"],
+            protocol=cast(Protocol, data["protocol"]),
+            feature=data["feature"],
+            level=level,
+            title=data["title"],
+            reference=data["reference"],
+            outcome=outcome,
+            message=data["message"],
+            breaks_gate=bool(breaks),
+            bug_classes=tuple(data.get("bug_classes", ())),
+            duration_ms=data.get("duration_ms", 0.0),
+            attempts=data.get("attempts", 0),
+            passes=data.get("passes", 0),
+            rounds=tuple(data.get("rounds", ())),
+            baseline=baseline,
+            evidence=evidence,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts per outcome (overall and per level), the baseline's verdicts, and the gate."""
+
+    total: int
+    counts: Mapping[str, int]
+    by_level: Mapping[str, Mapping[str, int]]
+    gate: Gate
+    baseline: Mapping[str, int] | None = None
+
+    @classmethod
+    def of(cls, cases: Iterable[CaseRecord], complete: bool = True) -> Summary:
+        """The summary of some case records; an incomplete run fails the gate."""
+        counts = dict.fromkeys(OUTCOMES, 0)
+        by_level = {level: dict.fromkeys(OUTCOMES, 0) for level in LEVELS}
+        statuses = {"expected": 0, "unexpected-pass": 0, "changed": 0}
+        total = 0
+        breaking = 0
+        baselined = False
+        for case in cases:
+            total += 1
+            counts[case.outcome] += 1
+            by_level[case.level][case.outcome] += 1
+            breaking += case.breaks_gate
+            if case.baseline is not None:
+                baselined = True
+                statuses[case.baseline.status] += 1
+        baseline = None
+        if baselined:
+            baseline = {
+                "expected_failures": statuses["expected"],
+                "unexpected_passes": statuses["unexpected-pass"],
+                "changed": statuses["changed"],
+            }
+        gate: Gate = "fail" if breaking or not complete else "pass"
+        return cls(total, counts, by_level, gate, baseline)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "total": self.total,
+            **self.counts,
+            "by_level": {k: dict(v) for k, v in self.by_level.items()},
+        }
+        out["gate"] = self.gate
+        if self.baseline is not None:
+            out["baseline"] = dict(self.baseline)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Summary:
+        counts = {outcome: data.get(outcome, 0) for outcome in OUTCOMES}
+        return cls(data["total"], counts, data["by_level"], data["gate"], data.get("baseline"))
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A whole run: its metadata, its case records in suite order, and the summary."""
+
+    info: RunInfo
+    cases: tuple[CaseRecord, ...]
+    summary: Summary
+    source: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.info.complete
+
+    @property
+    def label(self) -> str:
+        return self.info.label
+
+    def by_id(self) -> dict[str, CaseRecord]:
+        return {case.id: case for case in self.cases}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "run": self.info.to_json(),
+            "summary": self.summary.to_json(),
+            "cases": [case.to_json() for case in self.cases],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], source: str = "") -> RunRecord:
+        return cls(
+            RunInfo.from_json(data["run"]),
+            tuple(CaseRecord.from_json(case) for case in data["cases"]),
+            Summary.from_json(data["summary"]),
+            source,
+        )
+
+    @classmethod
+    def of(cls, info: RunInfo, cases: Sequence[CaseRecord], source: str = "") -> RunRecord:
+        """A run record whose summary is computed from its cases."""
+        return cls(info, tuple(cases), Summary.of(cases, info.complete), source)
+
+    def with_info(self, **changes: Any) -> RunRecord:
+        return replace(self, info=replace(self.info, **changes))
