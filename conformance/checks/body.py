@@ -45,7 +45,7 @@ def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         return []
     if not matches:
         return [Failure(f"expected a value at {at}, found none", at)]
-    failures = []
+    failures: list[Failure] = []
     for where, value in matches:
         problems = evaluate(value, checks)
         if args.get("some") and not problems:
@@ -113,7 +113,7 @@ def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         return [Failure(f"expected a total at {args['total']}, found none", args["total"])]
     total = totals[0][1]
     parts: list[str] = []
-    addends = 0
+    addends: float = 0
     for ref in args["of"]:
         found = ctx.lookup(ref)
         value = found[0][1] if found else 0
@@ -126,7 +126,8 @@ def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
             return []
         return [
             Failure(
-                f"{args['total']} is {show(total)}, expected at least the sum {addends} ({' + '.join(parts)})",
+                f"{args['total']} is {show(total)}, expected at least the sum {addends} "
+                f"({' + '.join(parts)})",
                 args["total"],
             )
         ]

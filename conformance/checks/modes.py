@@ -1,4 +1,7 @@
-"""Checks that depend on the verdict mode: ``strict`` holds Google's exact behaviour, which compat mode tolerates."""
+"""Checks that depend on the verdict mode.
+
+``strict`` holds Google's exact behaviour, which compat mode tolerates departures from.
+"""
 
 from __future__ import annotations
 

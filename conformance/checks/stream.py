@@ -373,7 +373,8 @@ def _usage_chunk(view: StreamView, items: tuple[StreamItem, ...]) -> list[Failur
             at_item(
                 view,
                 items[-1],
-                "no chunk carries usage (stream_options.include_usage asks for a final usage chunk); the last chunk is here",
+                "no chunk carries usage (stream_options.include_usage asks for a final usage chunk); "
+                "the last chunk is here",
             )
         ]
     if len(with_usage) > 1:
@@ -499,7 +500,8 @@ def tool_call_deltas(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
                 at_item(
                     view,
                     first,
-                    f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, not a JSON object",
+                    f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, "
+                    "not a JSON object",
                 )
             )
     minimum = args.get("min_calls", 1)

@@ -151,7 +151,8 @@ def openai_calls(body: Any, index: int) -> list[Call] | None:
         problems: list[str] = []
         if item.get("type") != "function":
             problems.append(f'type is {show(item.get("type"))}, expected "function"')
-        function = item.get("function") if isinstance(item.get("function"), dict) else {}
+        raw_function = item.get("function")
+        function = raw_function if isinstance(raw_function, dict) else {}
         raw = function.get("arguments")
         args: Any = None
         if not isinstance(raw, str):
