@@ -25,7 +25,7 @@ TEXT_PREDICATES: dict[str, Schema] = {
     "matches": {"type": "string"},
     "contains": {"type": "string"},
     "not_contains": {"type": "string"},
-    "length": ref("predicates/length"),
+    "length": ref("predicates/properties/length"),
 }
 """The argument schemas of the predicates a text is judged by (``text``, ``stream_text``)."""
 
@@ -61,11 +61,11 @@ def schema(ctx: CheckContext, name: str) -> list[Failure]:
         "properties": {
             "at": ref("pointer"),
             "equals": {},
-            "one_of": ref("predicates/one_of"),
-            "matches": ref("predicates/matches"),
-            "type": ref("predicates/type"),
-            "length": ref("predicates/length"),
-            "exists": ref("predicates/exists"),
+            "one_of": ref("predicates/properties/one_of"),
+            "matches": ref("predicates/properties/matches"),
+            "type": ref("predicates/properties/type"),
+            "length": ref("predicates/properties/length"),
+            "exists": ref("predicates/properties/exists"),
             "contains": {},
             "not_contains": {},
             "gte": {"type": "number"},
@@ -86,7 +86,7 @@ def schema(ctx: CheckContext, name: str) -> list[Failure]:
     },
 )
 def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """Predicates on the values a JSON pointer reaches in the body.
+    """Predicates on the values at a JSON pointer (``*``: every element; ``N#/...``: step N's response).
 
     ``at`` is the pointer (``*`` reaches every element or member). Predicates: ``equals``, ``one_of``,
     ``matches``, ``type``, ``length`` (a number or ``{min, max}``), ``exists``, ``contains``,
