@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks import body, errors, http, modes, stream, tools  # noqa: F401  (registration)
-from conformance.checks.registry import CHECKS, CheckContext, Failure, check, run_check
+from conformance.checks import body, combinators, errors, http, modes, stream, tools  # noqa: F401  (registration)
+from conformance.checks.registry import CHECKS, Check, CheckContext, Failure, check, run_check
 
-__all__ = ["CHECKS", "CheckContext", "Failure", "check", "run_check"]
+__all__ = ["CHECKS", "Check", "CheckContext", "Failure", "check", "run_check"]

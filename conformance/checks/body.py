@@ -7,15 +7,43 @@ from typing import Any
 
 from conformance import pointer as jp
 from conformance.checks.predicates import evaluate, show
-from conformance.checks.registry import CheckContext, Failure, check
+from conformance.checks.registry import CheckContext, Failure, Schema, check, ref
 
 MAX_SCHEMA_FAILURES = 10
 # ``<predicate>_at: pointer`` compares with the value found at another pointer (``N#/...`` for step N).
 COMPARED_AT = ("equals_at", "gt_at", "gte_at", "lt_at", "lte_at")
 
+CANDIDATE: Schema = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "The index of the candidate (Gemini) or choice (OpenAI); default 0.",
+}
+"""The argument schema of ``candidate``, shared by the checks that read one candidate or choice."""
+TEXT_PREDICATES: dict[str, Schema] = {
+    "equals": {"type": "string"},
+    "one_of": {"type": "array", "items": {"type": "string"}},
+    "matches": {"type": "string"},
+    "contains": {"type": "string"},
+    "not_contains": {"type": "string"},
+    "length": ref("predicates/properties/length"),
+}
+"""The argument schemas of the predicates a text is judged by (``text``, ``stream_text``)."""
 
-@check("schema")
+
+@check(
+    "schema",
+    args={
+        "type": "string",
+        "pattern": "^(gemini|openai)/[A-Za-z]+$",
+        "examples": ["gemini/GenerateContentResponse"],
+    },
+)
 def schema(ctx: CheckContext, name: str) -> list[Failure]:
+    """The body validates against a response schema of ``schemas/`` (strict mode: no extra fields).
+
+    The name is ``<file>/<definition>``: ``gemini/Candidate`` is ``$defs/Candidate`` of
+    ``schemas/gemini.schema.json``. At most ten violations are listed.
+    """
     violations = ctx.schemas.validate(name, ctx.body(), strict=ctx.strict)
     failures = [Failure(f"{name}: {v.message}", v.pointer) for v in violations[:MAX_SCHEMA_FAILURES]]
     if len(violations) > MAX_SCHEMA_FAILURES:
@@ -23,8 +51,49 @@ def schema(ctx: CheckContext, name: str) -> list[Failure]:
     return failures
 
 
-@check("json")
+@check(
+    "json",
+    args={
+        "type": "object",
+        "required": ["at"],
+        "minProperties": 2,
+        "additionalProperties": False,
+        "properties": {
+            "at": ref("pointer"),
+            "equals": {},
+            "one_of": ref("predicates/properties/one_of"),
+            "matches": ref("predicates/properties/matches"),
+            "type": ref("predicates/properties/type"),
+            "length": ref("predicates/properties/length"),
+            "exists": ref("predicates/properties/exists"),
+            "contains": {},
+            "not_contains": {},
+            "gte": {"type": "number"},
+            "lte": {"type": "number"},
+            "gt": {"type": "number"},
+            "lt": {"type": "number"},
+            **{compared: ref("pointer") for compared in COMPARED_AT},
+            "some": {
+                "type": "boolean",
+                "description": "Pass when at least one value reached by the pointer satisfies the predicates "
+                "(default: every value must).",
+            },
+        },
+        "examples": [
+            {"at": "/candidates/0/finishReason", "equals": "STOP"},
+            {"at": "/usageMetadata/promptTokensDetails/*/modality", "some": True, "equals": "IMAGE"},
+        ],
+    },
+)
 def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    """Predicates on the values at a JSON pointer (``*``: every element; ``N#/...``: step N's response).
+
+    ``at`` is the pointer (``*`` reaches every element or member). Predicates: ``equals``, ``one_of``,
+    ``matches``, ``type``, ``length`` (a number or ``{min, max}``), ``exists``, ``contains``,
+    ``not_contains``, ``gt``, ``gte``, ``lt``, ``lte``; ``equals_at``, ``gt_at``, ``gte_at``, ``lt_at``
+    and ``lte_at`` compare with the value at another pointer (``N#/pointer``: in step N's response).
+    Every reached value must satisfy them, or with ``some: true`` at least one.
+    """
     at = args["at"]
     matches = ctx.lookup(at)
     if "exists" in args:
@@ -45,7 +114,7 @@ def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         return []
     if not matches:
         return [Failure(f"expected a value at {at}, found none", at)]
-    failures = []
+    failures: list[Failure] = []
     for where, value in matches:
         problems = evaluate(value, checks)
         if args.get("some") and not problems:
@@ -93,8 +162,18 @@ def required_answer_text(ctx: CheckContext, index: int) -> tuple[str | None, str
     return value, where, []
 
 
-@check("text")
+@check(
+    "text",
+    args={
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {"candidate": CANDIDATE, **TEXT_PREDICATES},
+        "examples": [{"contains": "PINEAPPLE"}, {"candidate": 1, "length": {"min": 1}}],
+    },
+)
 def text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    """The answer text of a candidate or choice (thought parts left out), judged by text predicates."""
     index = args.get("candidate", 0)
     value, where, missing = required_answer_text(ctx, index)
     if value is None:
@@ -106,27 +185,51 @@ def text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     ]
 
 
-@check("sum")
+@check(
+    "sum",
+    args={
+        "type": "object",
+        "required": ["total", "of"],
+        "additionalProperties": False,
+        "properties": {
+            "total": ref("pointer"),
+            "of": {"type": "array", "minItems": 1, "items": ref("pointer")},
+            "at_least": {
+                "type": "boolean",
+                "description": "The total may exceed the sum (it must not fall short).",
+            },
+        },
+        "examples": [
+            {"total": "/usage/total_tokens", "of": ["/usage/prompt_tokens", "/usage/completion_tokens"]}
+        ],
+    },
+)
 def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    """The value at ``total`` equals the sum of the values at ``of`` (absent ones count 0).
+
+    With ``at_least: true`` the total may exceed the sum, but not fall short of it.
+    """
     totals = ctx.lookup(args["total"])
     if not totals:
         return [Failure(f"expected a total at {args['total']}, found none", args["total"])]
     total = totals[0][1]
     parts: list[str] = []
-    addends = 0
-    for ref in args["of"]:
-        found = ctx.lookup(ref)
+    addends: float = 0
+    for addend in args["of"]:
+        found = ctx.lookup(addend)
         value = found[0][1] if found else 0
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return [Failure(f"{ref}: expected a number, got {show(value)}", ref)]
+            return [Failure(f"{addend}: expected a number, got {show(value)}", addend)]
         addends += value
-        parts.append(f"{ref.rsplit('/', 1)[-1]}={value}" if found else f"{ref.rsplit('/', 1)[-1]}=absent(0)")
+        name = addend.rsplit("/", 1)[-1]
+        parts.append(f"{name}={value}" if found else f"{name}=absent(0)")
     if args.get("at_least"):
         if isinstance(total, (int, float)) and not isinstance(total, bool) and total >= addends:
             return []
         return [
             Failure(
-                f"{args['total']} is {show(total)}, expected at least the sum {addends} ({' + '.join(parts)})",
+                f"{args['total']} is {show(total)}, expected at least the sum {addends} "
+                f"({' + '.join(parts)})",
                 args["total"],
             )
         ]
@@ -158,8 +261,9 @@ _USER_DATA_KEYS = frozenset(
 )
 
 
-@check("camel_case_keys")
+@check("camel_case_keys", args={"const": True, "examples": [True]})
 def camel_case_keys(ctx: CheckContext, _: Any) -> list[Failure]:
+    """The response's keys are lowerCamelCase (user data such as function args left out)."""
     offenders: list[str] = []
 
     def walk(value: Any, where: str) -> None:

@@ -29,8 +29,30 @@ RPC_HTTP_STATUS: dict[str, int] = {
 }
 
 
-@check("error")
+@check(
+    "error",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "status": {
+                "type": "string",
+                "pattern": "^[A-Z_]+$",
+                "description": "Gemini: the expected error.status (a google.rpc.Code name).",
+            },
+            "type": {"type": "string", "description": "OpenAI: the expected error.type."},
+            "code": {"type": ["string", "integer"], "description": "OpenAI: the expected error.code."},
+        },
+        "examples": [{}, {"status": "INVALID_ARGUMENT"}],
+    },
+)
 def error_envelope(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    """The protocol's error envelope, consistent with the HTTP status; optionally its status, type or code.
+
+    Gemini: a google.rpc Status whose ``code`` is the HTTP status and whose ``status`` is the canonical
+    code for it. OpenAI: an ``error`` object. On a streaming request Google's array-wrapped
+    ``[{"error": ...}]`` counts too.
+    """
     body = ctx.body()
     http_status = ctx.exchange.status
     if isinstance(body, list) and len(body) == 1 and _streamed(ctx):

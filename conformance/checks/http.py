@@ -7,9 +7,21 @@ from typing import Any
 
 from conformance.checks.registry import CheckContext, Failure, check
 
+HTTP_STATUS = {"type": "integer", "minimum": 100, "maximum": 599}
 
-@check("status")
+
+@check(
+    "status",
+    args={
+        "oneOf": [HTTP_STATUS, {"type": "array", "minItems": 1, "items": HTTP_STATUS}],
+        "examples": [200, [400, 404]],
+    },
+)
 def status(ctx: CheckContext, expected: int | list[int]) -> list[Failure]:
+    """The HTTP status: one code, or any code of a list.
+
+    A redirect is not followed; the failure names where it pointed.
+    """
     allowed = expected if isinstance(expected, list) else [expected]
     got = ctx.exchange.status
     if got in allowed:
@@ -24,8 +36,12 @@ def status(ctx: CheckContext, expected: int | list[int]) -> list[Failure]:
     return [Failure(f"expected HTTP {want}, got {got}{note}")]
 
 
-@check("content_type")
+@check(
+    "content_type",
+    args={"type": "string", "pattern": "^[a-z]+/[a-z0-9.+-]+$", "examples": ["application/json"]},
+)
 def content_type(ctx: CheckContext, expected: str) -> list[Failure]:
+    """The media type of the response (parameters such as ``charset`` ignored)."""
     got = ctx.exchange.media_type
     if got == expected:
         return []
@@ -39,8 +55,24 @@ def content_type(ctx: CheckContext, expected: str) -> list[Failure]:
     ]
 
 
-@check("header")
+@check(
+    "header",
+    args={
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "minProperties": 2,
+        "properties": {
+            "name": {"type": "string", "description": "The header name (any case)."},
+            "equals": {"type": "string"},
+            "matches": {"type": "string", "description": "A regular expression searched for in the value."},
+            "exists": {"type": "boolean"},
+        },
+        "examples": [{"name": "content-type", "matches": "(?i)^application/json; ?charset=utf-8$"}],
+    },
+)
 def header(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
+    """A response header: present or absent, equal to a value, or matching a regular expression."""
     name = args["name"]
     value = ctx.exchange.header(name)
     if "exists" in args:

@@ -1,10 +1,21 @@
-"""The vocabulary of checks: small pure functions from an exchange to findings."""
+"""The registry of checks: small pure functions from an exchange to findings, each documented.
+
+A check is registered with the name case files use, the JSON Schema of its argument and its docstring;
+``conformance.checks.catalog`` turns the registry into the ``expectations`` schema of case files and the
+README's check table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import inspect
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from conformance import pointer as jp
 from conformance.errors import Undecodable
@@ -14,6 +25,9 @@ from conformance.wire.exchange import Exchange
 
 if TYPE_CHECKING:
     from conformance.validation.store import SchemaStore
+
+Schema = Mapping[str, Any]
+"""A JSON Schema (draft 2020-12) as a mapping."""
 
 
 @dataclass(frozen=True)
@@ -60,41 +74,85 @@ class CheckContext:
 
 
 CheckFn = Callable[[CheckContext, Any], list[Failure]]
-CHECKS: dict[str, CheckFn] = {}
 
 
-def check(name: str) -> Callable[[CheckFn], CheckFn]:
-    """Register a check under the name case files use."""
+@dataclass(frozen=True)
+class Check:
+    """A registered check: the name case files use, its function, its argument schema and its docstring."""
+
+    name: str
+    function: CheckFn
+    args: Schema = field(compare=False)
+    doc: str
+
+    @property
+    def summary(self) -> str:
+        """What the check means, in one line: the docstring's first line."""
+        return self.doc.splitlines()[0]
+
+    @property
+    def examples(self) -> list[Any]:
+        """Arguments as a case file writes them (the ``examples`` of the argument schema)."""
+        return list(self.args["examples"])
+
+
+CHECKS: dict[str, Check] = {}
+"""Every registered check by name; importing ``conformance.checks`` fills it."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def ref(definition: str) -> dict[str, str]:
+    """A ``$ref`` to a shared definition of the case schema, e.g. ``ref("pointer")``."""
+    return {"$ref": f"#/$defs/{definition}"}
+
+
+def check(name: str, *, args: Schema) -> Callable[[CheckFn], CheckFn]:
+    """Register a check under the name case files use, with the JSON Schema of its argument.
+
+    The function's docstring documents the check; its first line is the meaning shown in the README.
+    ``args`` is the schema of the value a case writes after the name, with ``examples`` of it; it may
+    ``$ref`` shared definitions of the case schema (see ``ref``). A check without a docstring or a valid
+    argument schema, or under a name already taken, fails here with ``ValueError``.
+    """
 
     def register(fn: CheckFn) -> CheckFn:
+        if not _NAME.match(name):
+            raise ValueError(f"check name {name!r} is not snake_case")
         if name in CHECKS:
             raise ValueError(f"check {name!r} registered twice")
-        CHECKS[name] = fn
+        CHECKS[name] = Check(name, fn, _args_schema(name, args), _docstring(name, fn))
         return fn
 
     return register
 
 
+def _docstring(name: str, fn: CheckFn) -> str:
+    doc = inspect.getdoc(fn)
+    if not doc or not doc.strip():
+        raise ValueError(f"check {name!r} ({fn.__module__}.{fn.__qualname__}) has no docstring")
+    return doc.strip()
+
+
+def _args_schema(name: str, args: Schema) -> dict[str, Any]:
+    if not isinstance(args, Mapping) or not args:
+        raise ValueError(f"check {name!r} has no argument schema")
+    try:
+        Draft202012Validator.check_schema(args)
+    except SchemaError as exc:
+        raise ValueError(
+            f"check {name!r}: the argument schema is not valid JSON Schema: {exc.message}"
+        ) from None
+    if "description" in args:
+        raise ValueError(
+            f"check {name!r}: the argument schema has a description; the docstring is the description"
+        )
+    examples = args.get("examples")
+    if not isinstance(examples, list) or not examples:
+        raise ValueError(f"check {name!r}: the argument schema needs examples (the README shows them)")
+    return copy.deepcopy(dict(args))
+
+
 def run_check(ctx: CheckContext, expectation: Expectation) -> list[Failure]:
     """Apply one expectation; ``Undecodable`` propagates (the case is errored, not failed)."""
-    return CHECKS[expectation.check](ctx, fill_model(expectation.args, ctx.model))
-
-
-@check("any_of")
-def any_of(ctx: CheckContext, branches: list[list[dict[str, Any]]]) -> list[Failure]:
-    """At least one branch (a list of expectations) holds entirely."""
-    reasons: list[str] = []
-    for branch in branches:
-        failures: list[Failure] = []
-        for item in branch:
-            ((name, args),) = item.items()
-            try:
-                failures.extend(run_check(ctx, Expectation(name, args)))
-            except Undecodable as exc:
-                failures.append(Failure(f"{name}: {exc}"))
-            if failures:
-                break
-        if not failures:
-            return []
-        reasons.append(failures[0].message)
-    return [Failure("no alternative held: " + "; or ".join(reasons))]
+    return CHECKS[expectation.check].function(ctx, fill_model(expectation.args, ctx.model))

@@ -19,9 +19,9 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from conformance import pointer as jp
-from conformance.checks.body import answer_text
+from conformance.checks.body import CANDIDATE, TEXT_PREDICATES, answer_text
 from conformance.checks.predicates import evaluate, show
-from conformance.checks.registry import CheckContext, Failure, check, run_check
+from conformance.checks.registry import CheckContext, Failure, Schema, check, ref, run_check
 from conformance.errors import Undecodable
 from conformance.streams.framing import SseDialect, array_problems, sse_problems
 from conformance.streams.view import StreamItem, StreamKind, StreamView, sniff_kind, view_of
@@ -100,9 +100,27 @@ def _media_type(exchange: Exchange, expected: str) -> list[Failure]:
     ]
 
 
-@check("sse_framing")
+@check(
+    "sse_framing",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "protocol": {
+                "enum": ["gemini", "openai"],
+                "description": "Whose framing rules apply (default: the case's protocol).",
+            },
+            "line_ending": {"enum": ["crlf", "lf"], "description": "Require this line ending on every line."},
+        },
+        "examples": [{"protocol": "gemini"}, {"protocol": "openai", "line_ending": "crlf"}],
+    },
+)
 def sse_framing(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """Content-Type text/event-stream and every event ``data: <one JSON object>`` ended by a blank line."""
+    """Content-Type text/event-stream and every event ``data: <one JSON object>`` ended by a blank line.
+
+    No ``event:`` or ``id:`` lines. Gemini: no ``[DONE]``, comments or other fields (strict mode: CRLF
+    only). OpenAI: ``data: [DONE]`` last. A failure names the event number, byte offset and raw text.
+    """
     dialect: SseDialect = args.get("protocol", ctx.protocol)
     failures = _media_type(ctx.exchange, SSE_MEDIA_TYPE)
     view = stream_of(ctx, "sse")
@@ -112,9 +130,9 @@ def sse_framing(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     return capped(failures + [Failure(problem) for problem in problems])
 
 
-@check("json_array_stream")
+@check("json_array_stream", args={"const": True, "examples": [True]})
 def json_array_stream(ctx: CheckContext, _: Any) -> list[Failure]:
-    """Content-Type application/json and a JSON array (`[`, object elements, `]`), as Google streams it."""
+    """Content-Type application/json and a JSON array (``[``, object elements, ``]``) as Google streams it."""
     failures = _media_type(ctx.exchange, JSON_MEDIA_TYPE)
     view = stream_of(ctx, "json-array")
     return capped(
@@ -137,9 +155,34 @@ def _select(items: tuple[StreamItem, ...], which: Which) -> tuple[StreamItem, ..
     return items
 
 
-@check("events")
+@check(
+    "events",
+    args={
+        "type": "object",
+        "required": ["expect"],
+        "additionalProperties": False,
+        "properties": {
+            "which": {
+                "enum": ["every", "first", "last", "before_last"],
+                "description": "The events to judge (default every); "
+                "[DONE] and non-JSON payloads are not events here.",
+            },
+            "expect": {
+                **ref("expectations"),
+                "description": "Body expectations applied to each selected event's JSON.",
+            },
+        },
+        "examples": [
+            {"which": "last", "expect": [{"json": {"at": "/candidates/0/finishReason", "equals": "STOP"}}]}
+        ],
+    },
+)
 def events(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """Body expectations applied to the JSON of every (or the first, last, or each but the last) event."""
+    """Body expectations applied to the JSON of every (or the first, last, or each but the last) event.
+
+    Any body check applies (``schema``, ``json``, ``sum``, ``text``, ``camel_case_keys``, ...); a failure
+    names the event it broke on.
+    """
     view, items = json_events(ctx)
     exchange = ctx.exchange
     failures: list[Failure] = []
@@ -158,7 +201,13 @@ def events(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     return capped(failures)
 
 
-@check("same_across_events")
+@check(
+    "same_across_events",
+    args={
+        "oneOf": [ref("pointer"), {"type": "array", "minItems": 1, "items": ref("pointer")}],
+        "examples": ["/responseId", ["/id", "/created", "/model"]],
+    },
+)
 def same_across_events(ctx: CheckContext, pointers: str | list[str]) -> list[Failure]:
     """The value at each pointer is present and the same on every event."""
     view, items = json_events(ctx)
@@ -229,9 +278,34 @@ def _text_of_step(ctx: CheckContext, step: int, index: int) -> str | None:
     return value
 
 
-@check("stream_text")
+@check(
+    "stream_text",
+    args={
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "candidate": CANDIDATE,
+            "cumulative": {
+                "const": False,
+                "description": "The text of each event is a delta, not the whole text so far.",
+            },
+            "equals_text_of": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "The concatenated text equals the answer text of this earlier step "
+                "(streamed or not).",
+            },
+            **TEXT_PREDICATES,
+        },
+        "examples": [{"cumulative": False, "length": {"min": 1}}, {"equals_text_of": 0}],
+    },
+)
 def stream_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """The text deltas of a candidate or choice: not cumulative, and their concatenation as asked."""
+    """The text deltas of a candidate or choice: not cumulative, and their concatenation as asked.
+
+    Gemini thought parts are left out; the concatenated text is judged by the text predicates.
+    """
     view, items = json_events(ctx)
     index = args.get("candidate", 0)
     noun = "candidate" if ctx.protocol == "gemini" else "choice"
@@ -271,9 +345,26 @@ def stream_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     return failures
 
 
-@check("incremental")
+@check(
+    "incremental",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "min_events": {"type": "integer", "minimum": 1, "description": "Default 2."},
+            "max_first_share": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1,
+                "description": "The first event's arrival time as a share of the last event's, at most "
+                "(default 0.9).",
+            },
+        },
+        "examples": [{"min_events": 2, "max_first_share": 0.9}],
+    },
+)
 def incremental(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """The stream arrived in several events, the first well before the last.
+    """The stream arrived in several events, the first well before the last (it was not buffered).
 
     Times count from the arrival of the response headers, so a gateway (or a loaded machine) that is
     slow to start answering is not mistaken for one that buffers: a buffered stream's events arrive
@@ -303,9 +394,32 @@ def incremental(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     return []
 
 
-@check("openai_chunks")
+@check(
+    "openai_chunks",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "choices": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Exactly the choice indexes 0..N-1 appear.",
+            },
+            "usage": {
+                "const": True,
+                "description": "One final usage chunk with choices: [] (sum holds), "
+                "usage null or absent elsewhere.",
+            },
+        },
+        "examples": [{"choices": 1, "usage": True}],
+    },
+)
 def openai_chunks(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """Chat completion chunks: per choice the role first and exactly one finish_reason last; the usage chunk."""
+    """Chat completion chunks: per choice, role first and exactly one finish_reason, on its last chunk.
+
+    With ``usage: true``, one final chunk with ``choices: []`` carries the usage (its total the sum of
+    the prompt and completion tokens) and no other chunk does.
+    """
     view, items = json_events(ctx)
     failures: list[Failure] = []
     per_choice: dict[int, list[tuple[StreamItem, dict[str, Any]]]] = {}
@@ -381,7 +495,8 @@ def _usage_chunk(view: StreamView, items: tuple[StreamItem, ...]) -> list[Failur
             at_item(
                 view,
                 items[-1],
-                "no chunk carries usage (stream_options.include_usage asks for a final usage chunk); the last chunk is here",
+                "no chunk carries usage (stream_options.include_usage asks for a final usage chunk); "
+                "the last chunk is here",
             )
         ]
     if len(with_usage) > 1:
@@ -432,9 +547,17 @@ def _usage_chunk(view: StreamView, items: tuple[StreamItem, ...]) -> list[Failur
     return failures
 
 
-@check("tool_call_deltas")
+MIN_CALLS: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"min_calls": {"type": "integer", "minimum": 0, "description": "Default 1."}},
+    "examples": [{"min_calls": 1}],
+}
+
+
+@check("tool_call_deltas", args=MIN_CALLS)
 def tool_call_deltas(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """Streamed OpenAI tool calls: an index on every delta, id and name first, arguments joining to a JSON object."""
+    """Streamed OpenAI tool calls: an index on every delta, id and name first, arguments join to an object."""
     view, items = json_events(ctx)
     failures: list[Failure] = []
     calls: dict[tuple[int, int], tuple[StreamItem, list[str]]] = {}
@@ -507,7 +630,8 @@ def tool_call_deltas(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
                 at_item(
                     view,
                     first,
-                    f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, not a JSON object",
+                    f"the arguments of tool call {index} (choice {choice_index}) join to {show(text)}, "
+                    "not a JSON object",
                 )
             )
     minimum = args.get("min_calls", 1)
@@ -516,7 +640,7 @@ def tool_call_deltas(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     return capped(failures)
 
 
-@check("function_call_parts")
+@check("function_call_parts", args=MIN_CALLS)
 def function_call_parts(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """Streamed Gemini function calls: each functionCall part arrives whole, with a name and object args."""
     view, items = json_events(ctx)

@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from conformance import pointer as jp
-from conformance.checks.body import answer_text, required_answer_text
+from conformance.checks.body import CANDIDATE, answer_text, required_answer_text
 from conformance.checks.predicates import show
-from conformance.checks.registry import CheckContext, Failure, check
+from conformance.checks.registry import CheckContext, Failure, check, ref
 from conformance.validation.gemini_schema import to_json_schema
 
 PART_KINDS: tuple[str, ...] = (
@@ -70,7 +70,27 @@ def _count_problem(count: int, want: int | Mapping[str, int], noun: str) -> str 
 # -- JSON answers ----------------------------------------------------------------------------------
 
 
-@check("json_text")
+@check(
+    "json_text",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "not": {"required": ["schema", "schema_from"]},
+        "properties": {
+            "candidate": CANDIDATE,
+            "schema": {
+                "type": ["object", "boolean"],
+                "description": "A JSON Schema, or a Gemini Schema (uppercase types converted).",
+            },
+            "schema_from": {
+                **ref("pointer"),
+                "description": "Where the request sent holds the schema "
+                "(e.g. /generationConfig/responseSchema).",
+            },
+        },
+        "examples": [{}, {"schema_from": "/generationConfig/responseSchema"}],
+    },
+)
 def json_text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """The answer text parses as JSON and, when a schema is given or named in the request, validates."""
     index = args.get("candidate", 0)
@@ -151,7 +171,8 @@ def openai_calls(body: Any, index: int) -> list[Call] | None:
         problems: list[str] = []
         if item.get("type") != "function":
             problems.append(f'type is {show(item.get("type"))}, expected "function"')
-        function = item.get("function") if isinstance(item.get("function"), dict) else {}
+        raw_function = item.get("function")
+        function = raw_function if isinstance(raw_function, dict) else {}
         raw = function.get("arguments")
         args: Any = None
         if not isinstance(raw, str):
@@ -196,9 +217,41 @@ def declared_functions(protocol: str, request: Any) -> dict[str, Any]:
     return declared
 
 
-@check("function_calls")
+@check(
+    "function_calls",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "properties": {
+            "candidate": CANDIDATE,
+            "count": ref("count"),
+            "name": {"type": "string", "description": "Every call is of this function."},
+            "declared": {
+                "const": True,
+                "description": "Each call names a function declared in the request sent and its args "
+                "(OpenAI: the JSON string function.arguments) is an object valid against the declared "
+                "parameters.",
+            },
+            "ids": {
+                "enum": ["required", "when_present"],
+                "description": "Ids are non-empty, distinct and not the function name "
+                "(when_present: only calls that carry one).",
+            },
+            "id_matches": {"type": "string", "description": "A regular expression every id contains."},
+        },
+        "examples": [
+            {"count": 1, "name": "get_weather"},
+            {"count": {"min": 1}, "declared": True, "ids": "required"},
+        ],
+    },
+)
 def function_calls(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """The function calls of a candidate or choice: how many, which, declared and well-formed, with ids."""
+    """The function calls of a candidate or choice: how many, which, declared and well-formed, with ids.
+
+    Gemini: the ``functionCall`` parts; OpenAI: ``message.tool_calls`` (``type: function``, arguments
+    a JSON string). ``count`` is a number or ``{min, max}``.
+    """
     index = args.get("candidate", 0)
     body = ctx.body()
     calls = gemini_calls(body, index) if ctx.protocol == "gemini" else openai_calls(body, index)
@@ -315,9 +368,29 @@ def _candidate_parts(body: Any, index: int) -> list[Any] | None:
     return parts if isinstance(parts, list) else []
 
 
-@check("parts")
+@check(
+    "parts",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind"],
+        "minProperties": 2,
+        "properties": {
+            "candidate": CANDIDATE,
+            "kind": {"enum": list(PART_KINDS)},
+            "count": ref("count"),
+            "before": {"enum": list(PART_KINDS)},
+        },
+        "examples": [{"kind": "thought", "count": {"min": 1}, "before": "text"}],
+    },
+)
 def parts(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """Gemini parts of one kind: how many, and that they all come before the first part of another kind."""
+    """Gemini parts of one kind: how many, and that they all come before the first part of another kind.
+
+    Kinds: ``text`` (answer text, thoughts excluded), ``thought``, ``thoughtSignature`` (carried by another
+    part), ``functionCall``, ``functionResponse``, ``executableCode``, ``codeExecutionResult``,
+    ``inlineData``, ``fileData``.
+    """
     index = args.get("candidate", 0)
     where = f"/candidates/{index}/content/parts"
     found = _candidate_parts(ctx.body(), index)
@@ -344,7 +417,15 @@ def parts(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     return failures
 
 
-@check("thoughts_apart")
+@check(
+    "thoughts_apart",
+    args={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"candidate": CANDIDATE},
+        "examples": [{}],
+    },
+)
 def thoughts_apart(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """Thought summaries stay in their own parts (or OpenAI reasoning_content): not in the answer text."""
     index = args.get("candidate", 0)
