@@ -58,7 +58,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"source": source, "venv": environment, "work": work}
 
 
-def shell(command: str, cwd: Path, sandbox: dict[str, Path], env: dict[str, str] | None = None, timeout: float = 400):
+def shell(
+    command: str, cwd: Path, sandbox: dict[str, Path], env: dict[str, str] | None = None, timeout: float = 400
+):
     """Run a command line with the fresh venv first on PATH (as an activated venv would)."""
     bin_dir = sandbox["venv"] / "bin"
     environment = {
@@ -66,7 +68,9 @@ def shell(command: str, cwd: Path, sandbox: dict[str, Path], env: dict[str, str]
         for key, value in os.environ.items()
         if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME") and not key.startswith("PYTEST")
     }
-    environment.update(PATH=f"{bin_dir}{os.pathsep}{environment.get('PATH', '')}", VIRTUAL_ENV=str(sandbox["venv"]))
+    environment.update(
+        PATH=f"{bin_dir}{os.pathsep}{environment.get('PATH', '')}", VIRTUAL_ENV=str(sandbox["venv"])
+    )
     environment.update(env or {})
     return subprocess.run(
         ["bash", "-c", command], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout
@@ -92,8 +96,16 @@ def ci_recipe(sandbox: dict[str, Path]) -> subprocess.CompletedProcess[str]:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     port = _free_port()
     server = subprocess.Popen(
-        [str(sandbox["venv"] / "bin" / "conformance"), "serve", "--port", str(port), "--profile", "new-api",
-         "--api-key", KEY],  # fmt: skip
+        [
+            str(sandbox["venv"] / "bin" / "conformance"),
+            "serve",
+            "--port",
+            str(port),
+            "--profile",
+            "new-api",
+            "--api-key",
+            KEY,
+        ],  # fmt: skip
         cwd=sandbox["work"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -110,7 +122,9 @@ def ci_recipe(sandbox: dict[str, Path]) -> subprocess.CompletedProcess[str]:
             env = {name: _expand(str(value), values) for name, value in (step.get("env") or {}).items()}
             env["GITHUB_STEP_SUMMARY"] = str(summary)
             last = shell(_expand(step["run"], values), sandbox["work"], sandbox, env)
-            assert last.returncode == 0, f"step {step.get('name')}: " + last.stdout[-3000:] + last.stderr[-2000:]
+            assert last.returncode == 0, (
+                f"step {step.get('name')}: " + last.stdout[-3000:] + last.stderr[-2000:]
+            )
         return last
     finally:
         server.terminate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import platform
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -96,6 +97,40 @@ class RunResult:
 CaseCallback = Callable[[CaseRecord], None]
 
 
+STOP_SIGNALS = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+
+
+async def _wire_phase(
+    runner: Runner, cases: Sequence[Case], record: Callable[[CaseResult], None]
+) -> str | None:
+    """Run the cases; Ctrl-C or SIGTERM cancels what is in flight and returns the signal's name."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    stopped: list[str] = []
+
+    def stop(name: str) -> None:
+        stopped.append(name)
+        if task is not None:
+            task.cancel()
+
+    installed = []
+    for number, name in STOP_SIGNALS.items():
+        try:
+            loop.add_signal_handler(number, stop, name)
+            installed.append(number)
+        except (RuntimeError, ValueError):  # not the main thread: the caller's own handling applies
+            pass
+    try:
+        await runner.run_each(cases, record)
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+    finally:
+        for number in installed:
+            loop.remove_signal_handler(number)
+    return stopped[0] if stopped else None
+
+
 def run_session(
     plan: RunPlan, on_case: CaseCallback | None = None, schemas: SchemaStore | None = None
 ) -> RunResult:
@@ -136,7 +171,7 @@ def run_session(
                 on_case(log.verdicts[-1])
 
         try:
-            asyncio.run(runner.run_each(plan.cases, record))
+            stopped_by = asyncio.run(_wire_phase(runner, plan.cases, record))
         except KeyboardInterrupt:
             stopped_by = "SIGINT"
         except Terminated:

@@ -71,10 +71,7 @@ class CaseFile(pytest.File):
     """A YAML file of cases."""
 
     def collect(self) -> list[pytest.Item]:  # type: ignore[override]
-        try:
-            cases = load_case_file(self.path)
-        except ConfigError as exc:
-            raise pytest.UsageError(exc.one_line()) from None
+        cases = load_case_file(self.path)  # a broken file raises ConfigError, reported in one line below
         items: list[pytest.Item] = []
         for case in cases:
             item = CaseItem.from_parent(self, name=case.id, case=case)
@@ -82,6 +79,12 @@ class CaseFile(pytest.File):
                 item.add_marker(marker)
             items.append(item)
         return items
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """A broken case file is one line naming the file and the field, not a traceback."""
+        if isinstance(excinfo.value, ConfigError):
+            return excinfo.value.one_line()
+        return super().repr_failure(excinfo, style=style)
 
 
 class CaseFailed(Exception):

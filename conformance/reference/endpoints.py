@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Set
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from conformance.reference.protocols.errors import GoogleError, OpenAIError, ProtocolError
@@ -24,6 +24,8 @@ def guarded(handler: Handler, render_error: ErrorRenderer) -> Endpoint:
             return await handler(request, faults)
         except ProtocolError as raised:
             return render_error(raised.error, faults)
+        except ClientDisconnect:  # the client went away mid-request (e.g. a run was interrupted)
+            return Response(status_code=499)
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
