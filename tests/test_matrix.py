@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from conformance.cli.main import main
-from conformance.engine.session import RunPlan, run_session
 from conformance.report.markdown import render_markdown
 from conformance.report.matrix import build_matrix
 from conformance.report.records import RunRecord
 from conformance.report.results import read_run
+from conformance.session import RunPlan, run_session
 from conformance.wire.profiles import load_provider
 
 REPO = Path(__file__).resolve().parents[1]

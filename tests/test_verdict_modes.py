@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conformance.engine.runner import Runner
-from conformance.engine.session import RunPlan, run_session
 from conformance.reference.server import ReferenceServer
+from conformance.session import RunPlan, run_session
 from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
 from conformance.wire.profiles import Provider, Timeouts, available_providers, load_provider
 from conformance.wire.profiles import Route as GatewayRoute

@@ -386,8 +386,8 @@ def incremental(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         ratio = first / last if last > 0 else 1.0
         return [
             Failure(
-                f"not delivered incrementally: after the headers, the first event arrived at {first * 1000:.0f} ms"
-                f" and the last at {last * 1000:.0f} ms ({ratio:.0%} of the way, more than {share:.0%});"
+                "not delivered incrementally: after the headers, the first event arrived at"
+                f" {first * 1000:.0f} ms and the last at {last * 1000:.0f} ms ({ratio:.0%} of the way, more than {share:.0%});"
                 f" {timings.describe()}"
             )
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from conformance.cli.help import Help
+from conformance.cli.help import Help, Subcommands
 from conformance.options import RunSettings
 from conformance.suite.loader import load_cases
 from conformance.suite.model import LEVELS, PROTOCOLS
@@ -26,7 +26,7 @@ FAULTS_HELP = Help(
 )
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Subcommands) -> None:
     lister = LIST_HELP.parser(commands, "list")
     lister.add_argument(
         "--cases",
@@ -63,8 +63,7 @@ def faults_command(_: argparse.Namespace) -> int:
     from conformance.reference.faults.registry import FAULTS
 
     for fault in FAULTS.values():
-        print(
-            f"{fault.name:32} {fault.bug_class or '-':4} {fault.protocol:7} {fault.feature:20} {fault.description}"
-        )
+        where = f"{fault.bug_class or '-':4} {fault.protocol:7} {fault.feature:20}"
+        print(f"{fault.name:32} {where} {fault.description}")
     print(f"{len(FAULTS)} faults")
     return 0

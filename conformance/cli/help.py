@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+Subcommands: TypeAlias = "argparse._SubParsersAction[Any]"
+"""What ``add_subparsers`` returns: each command module adds its parsers to it."""
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,7 @@ class Help:
         lines += [f"  {code:>4}  {meaning}" for code, meaning in self.exit_codes]
         return "\n".join(lines)
 
-    def parser(
-        self, commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str
-    ) -> argparse.ArgumentParser:
+    def parser(self, commands: Subcommands, name: str) -> argparse.ArgumentParser:
         """Add the subcommand ``name`` with this help."""
         return commands.add_parser(
             name,

@@ -9,7 +9,7 @@ import argparse
 import glob
 from pathlib import Path
 
-from conformance.cli.help import Help
+from conformance.cli.help import Help, Subcommands
 from conformance.engine.baseline import default_baseline_path, write_baseline
 from conformance.errors import ConfigError
 from conformance.report.diff import diff_runs, format_diff
@@ -50,7 +50,7 @@ BASELINE_HELP = Help(
 )
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Subcommands) -> None:
     compare = COMPARE_HELP.parser(commands, "compare")
     compare.add_argument(
         "runs",

@@ -1,15 +1,15 @@
-"""``conformance run``: the suite against one or more providers, with every report written from the event log."""
+"""``conformance run``: the suite against one or more providers; every report is written from the event log."""
 
 from __future__ import annotations
 
 import argparse
 
-from conformance.cli.help import Help
-from conformance.engine.session import REPORTS_DIR, plan_of, report_dir, run_session
+from conformance.cli.help import Help, Subcommands
 from conformance.errors import ConfigError
 from conformance.options import RunSettings, add_to_parser
 from conformance.report.console import Console
 from conformance.report.views import write_matrix
+from conformance.session import REPORTS_DIR, plan_of, report_dir, run_session
 from conformance.suite.loader import load_cases
 from conformance.suite.selection import select
 from conformance.wire.target import resolve_provider
@@ -21,7 +21,7 @@ HELP = Help(
     examples=(
         ("conformance run", "the whole suite against the embedded reference; reports in reports/reference/"),
         (
-            "GW_KEY=... conformance run --provider new-api --base-url https://gw.example.com --api-key-env GW_KEY",
+            "GW_KEY=... conformance run --provider new-api --base-url https://gw.example --api-key-env GW_KEY",
             "a real gateway, with a shipped profile's prefixes and auth",
         ),
         (
@@ -34,7 +34,7 @@ HELP = Help(
         ("1", "the gate failed: a MUST case failed, errored or was flaky, or the run is incomplete"),
         (
             "2",
-            "bad input (a case file, profile, flag or baseline): one line naming the file and field; nothing sent",
+            "bad input (case file, profile, flag or baseline): one line naming the file and field; nothing sent",
         ),
         (
             "130",
@@ -44,7 +44,7 @@ HELP = Help(
 )
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subcommands) -> None:
     parser = HELP.parser(commands, "run")
     groups: dict[str, argparse._ArgumentGroup] = {}
 

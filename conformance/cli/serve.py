@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 
-from conformance.cli.help import Help
+from conformance.cli.help import Help, Subcommands
 from conformance.errors import ConfigError
 
 HELP = Help(
@@ -27,7 +27,7 @@ HELP = Help(
 )
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subcommands) -> None:
     parser = HELP.parser(commands, "serve")
     parser.add_argument("--port", type=int, default=8080, help="TCP port on 127.0.0.1 (default 8080)")
     parser.add_argument(

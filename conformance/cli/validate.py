@@ -1,4 +1,4 @@
-"""``conformance validate``: a response body or stream you captured, judged by the suite's schemas and framing rules."""
+"""``conformance validate``: a body or stream you captured, judged by the suite's schemas and framing rules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from conformance.cli.help import Help
+from conformance.cli.help import Help, Subcommands
 from conformance.errors import ConfigError
 from conformance.streams.view import StreamKind, sniff_bytes
 from conformance.validation.store import SchemaStore, detect_schema
@@ -29,7 +29,7 @@ HELP = Help(
 )
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subcommands) -> None:
     parser = HELP.parser(commands, "validate")
     parser.add_argument(
         "file", help="the captured body: JSON, an SSE stream (.sse) or a JSON-array stream (.jsonarray)"

@@ -1,4 +1,4 @@
-"""What running a case produces: attempts with their exchanges and broken expectations, folded into a result."""
+"""What running a case produces: attempts (exchanges, broken expectations), folded into a result."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class FailedExpectation:
 
 @dataclass
 class Attempt:
-    """One run of a case's steps: the exchanges so far, the broken expectations, or the error that stopped it."""
+    """One run of a case's steps: its exchanges, the broken expectations, or the error that stopped it."""
 
     exchanges: list[Exchange] = field(default_factory=list)
     failures: list[FailedExpectation] = field(default_factory=list)
@@ -38,7 +38,7 @@ class Attempt:
 
 @dataclass(frozen=True)
 class CaseResult:
-    """A case's outcome under its policy and rounds (decided by ``conformance.engine.judge``), with its attempts."""
+    """A case's outcome under its policy and rounds (folded by ``conformance.engine.judge``), with its attempts."""
 
     case: Case
     outcome: Outcome

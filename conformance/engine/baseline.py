@@ -74,7 +74,7 @@ def load_baseline(path: Path | str) -> Baseline:
 
 
 def default_baseline_path(provider: str) -> Path:
-    """Where a provider's baseline lives by default: ``baselines/<provider>.yaml`` in the working directory."""
+    """A provider's default baseline: ``baselines/<provider>.yaml`` in the working directory."""
     return BASELINES_DIR / f"{provider}.yaml"
 
 

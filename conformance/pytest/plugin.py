@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
-from conformance.engine.session import RunPlan, plan_of, run_session
 from conformance.errors import ConfigError
 from conformance.options import RunSettings, add_to_parser
 from conformance.report.console import Console
 from conformance.report.records import CaseRecord
 from conformance.report.text import case_text
+from conformance.session import RunPlan, RunResult, plan_of, run_session
 from conformance.suite.loader import DEFAULT_CASES_DIR, load_case_file
 from conformance.suite.model import Case, feature_marker
 
-RUN_KEY = pytest.StashKey["RunResult"]()
+RUN_KEY = pytest.StashKey[RunResult]()
 VERDICTS_KEY = pytest.StashKey[dict[str, CaseRecord]]()
 
 
@@ -50,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ("should", "requirement level SHOULD"),
     ):
         config.addinivalue_line("markers", f"{name}: {text}")
-    features = set()
+    features: set[str] = set()
     for root in _case_roots(config):
         if root.is_dir():
             features.update(path.stem for path in root.rglob("*.yaml"))
@@ -70,7 +70,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 class CaseFile(pytest.File):
     """A YAML file of cases."""
 
-    def collect(self) -> list[pytest.Item]:  # type: ignore[override]
+    def collect(self) -> list[pytest.Item]:
         cases = load_case_file(self.path)  # a broken file raises ConfigError, reported in one line below
         items: list[pytest.Item] = []
         for case in cases:
@@ -84,7 +84,7 @@ class CaseFile(pytest.File):
         """A broken case file is one line naming the file and the field, not a traceback."""
         if isinstance(excinfo.value, ConfigError):
             return excinfo.value.one_line()
-        return super().repr_failure(excinfo, style=style)
+        return super().repr_failure(excinfo)
 
 
 class CaseFailed(Exception):

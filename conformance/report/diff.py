@@ -53,10 +53,10 @@ def diff_runs(old: RunRecord, new: RunRecord) -> RunDiff:
         a, b = before.get(case_id), after.get(case_id)
         old_outcome = a.outcome if a else "absent"
         new_outcome = b.outcome if b else "absent"
-        if old_outcome != new_outcome:
-            level = (b or a).level if (b or a) else "MUST"
+        record = b or a
+        if record is not None and old_outcome != new_outcome:
             message = b.message if b else "not in the new run"
-            changes.append(Change(case_id, level, old_outcome, new_outcome, message))
+            changes.append(Change(case_id, record.level, old_outcome, new_outcome, message))
     return RunDiff(tuple(changes))
 
 

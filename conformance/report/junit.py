@@ -85,8 +85,8 @@ def junit_tree(run: RunRecord) -> ET.ElementTree:
         ET.SubElement(testcase, "error", type="not-run", message=_short(f"not run: {reason}"))
         counts["tests"] += 1
         counts["errors"] += 1
-    for name, value in counts.items():
-        suite.set(name, str(value))
+    for name, count in counts.items():
+        suite.set(name, str(count))
     suite.set("time", f"{(info.duration_ms or total_ms) / 1000:.3f}")
     ET.indent(suite)
     return ET.ElementTree(suite)

@@ -119,7 +119,7 @@ def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
     features: dict[tuple[str, str], list[str]] = {}
     for case_id, record in order.items():
         features.setdefault((record.protocol, record.feature), []).append(case_id)
-    protocols = list(dict.fromkeys(record.protocol for record in order.values()))
+    protocols: list[str] = list(dict.fromkeys(record.protocol for record in order.values()))
     rows = []
     for (protocol, feature), ids in sorted(
         features.items(), key=lambda item: (protocols.index(item[0][0]), item[0][1])

@@ -437,8 +437,8 @@ class Summary:
     @classmethod
     def of(cls, cases: Iterable[CaseRecord], complete: bool = True) -> Summary:
         """The summary of some case records; an incomplete run fails the gate."""
-        counts = dict.fromkeys(OUTCOMES, 0)
-        by_level = {level: dict.fromkeys(OUTCOMES, 0) for level in LEVELS}
+        counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        by_level: dict[str, dict[str, int]] = {level: dict.fromkeys(OUTCOMES, 0) for level in LEVELS}
         statuses = {"expected": 0, "unexpected-pass": 0, "changed": 0}
         total = 0
         breaking = 0
@@ -474,7 +474,7 @@ class Summary:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Summary:
-        counts = {outcome: data.get(outcome, 0) for outcome in OUTCOMES}
+        counts: dict[str, int] = {outcome: data.get(outcome, 0) for outcome in OUTCOMES}
         return cls(data["total"], counts, data["by_level"], data["gate"], data.get("baseline"))
 
 

@@ -27,7 +27,7 @@ class RequestSpec:
 
     method: str
     path: str
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     raw_body: str | None = None

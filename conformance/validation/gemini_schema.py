@@ -94,7 +94,7 @@ def _convert(schema: Any) -> Any:
         return schema
     out: dict[str, Any] = {}
     for raw_key, value in schema.items():
-        key = _SNAKE.get(raw_key, raw_key)
+        key = str(_SNAKE.get(raw_key, raw_key))
         if key in _DROPPED:
             continue
         if key == "type":

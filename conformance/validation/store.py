@@ -195,13 +195,14 @@ def _violations(error: ValidationError) -> Iterator[Violation]:
     pointer = _pointer(error.absolute_path)
     instance = error.instance
     keyword = error.validator
+    wanted: Any = error.validator_value
     if keyword == "required" and isinstance(instance, dict):
-        for prop in error.validator_value:
+        for prop in wanted:
             if prop not in instance:
                 yield Violation(pointer, f"missing required property {prop!r}")
         return
     if keyword == "additionalProperties" and isinstance(instance, dict):
-        schema = error.schema
+        schema: Any = error.schema
         declared = schema.get("properties", {})
         patterns = schema.get("patternProperties", {})
         extras = [key for key in instance if key not in declared and not _matches_any(key, patterns)]
@@ -216,7 +217,7 @@ def _violations(error: ValidationError) -> Iterator[Violation]:
 def _message(error: ValidationError) -> str:
     """A one-line message for a single error: what the schema wanted, what came."""
     keyword = error.validator
-    value = error.validator_value
+    value: Any = error.validator_value
     instance = error.instance
     if keyword == "type":
         wanted = " or ".join(value) if isinstance(value, list) else value
@@ -235,23 +236,23 @@ def _message(error: ValidationError) -> str:
 def _alternatives_message(error: ValidationError) -> str:
     """A compact message for an anyOf/oneOf failure, from the errors of its alternatives."""
     context = list(error.context or ())
-    count = len(error.validator_value)
+    alternatives: Any = error.validator_value
+    count = len(alternatives)
     if not context:  # oneOf matched more than one alternative
         got = _describe(error.instance)
         return f"matches more than one of the {count} alternatives of {error.validator}; got {got}"
     here = [sub for sub in context if len(sub.relative_path) == 0]
     if here and len(here) == len(context):
         if all(sub.validator == "required" for sub in here):
-            missing = sorted(
-                {prop for sub in here for prop in sub.validator_value if prop not in error.instance}
-            )
+            required: list[Any] = [sub.validator_value for sub in here]
+            given: Any = error.instance
+            missing = sorted({prop for props in required for prop in props if prop not in given})
             return "needs at least one of the properties " + ", ".join(repr(prop) for prop in missing)
         if all(sub.validator == "type" for sub in here):
             types: list[str] = []
             for sub in here:
-                for item in (
-                    sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value]
-                ):
+                named: Any = sub.validator_value
+                for item in named if isinstance(named, list) else [named]:
                     if item not in types:
                         types.append(item)
             return f"expected {' or '.join(types)}, got {_describe(error.instance)}"

@@ -185,7 +185,9 @@ def with_overrides(provider: Provider, overrides: dict[str, Any]) -> Provider:
             read=min(provider.timeouts.read, total),
             connect=min(provider.timeouts.connect, total),
         )
-    retry = {name: overrides.get(f"retry_{name}") for name in ("attempts", "backoff", "max_wait")}
+    retry: dict[str, Any] = {
+        name: overrides.get(f"retry_{name}") for name in ("attempts", "backoff", "max_wait")
+    }
     if overrides.get("retries") is not None:
         retry["attempts"] = overrides["retries"]
     retry = {k: v for k, v in retry.items() if v is not None}

@@ -26,6 +26,7 @@ class Transport:
     def __init__(self, provider: Provider, api_key: str | None, *, body_cap: int = DEFAULT_BODY_CAP) -> None:
         if not provider.base_url:
             raise ValueError("provider has no base URL")
+        self.base_url: str = provider.base_url
         self.provider = provider
         self.api_key = api_key
         self.body_cap = body_cap
@@ -51,7 +52,7 @@ class Transport:
         """The request as it will go on the wire, with prefix, model and auth applied."""
         route = self.provider.route(protocol)
         model = self.provider.default_model
-        url = self.provider.base_url.rstrip("/") + route.prefix + fill_model(spec.path, model)
+        url = self.base_url.rstrip("/") + route.prefix + fill_model(spec.path, model)
         query = {k: str(v) for k, v in fill_model(spec.query if query is None else query, model).items()}
         if spec.stream == "sse" and protocol == "gemini":
             query.setdefault("alt", "sse")
