@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from conformance.engine.stopping import DEFAULT_BREAKER
 from conformance.errors import ConfigError
 from conformance.wire.profiles import AUTH_STYLES
 
@@ -105,6 +106,20 @@ RUN_OPTIONS: tuple[Option, ...] = (
         ("--ca-bundle",),
         "PEM CA bundle to verify the gateway's TLS certificate with (verification is always on)",
         metavar="PATH",
+    ),
+    Option(
+        ("--max-duration",),
+        "time limit of the whole run: what has not finished by then is errored and the reports are written",
+        type=float,
+        metavar="SECONDS",
+    ),
+    Option(
+        ("--breaker",),
+        "end the run after N transport failures or timeouts in a row: the cases not yet judged are errored"
+        " with that one reason (default 5; 0 never)",
+        type=int,
+        default=DEFAULT_BREAKER,
+        metavar="N",
     ),
     Option(
         ("--reference",),
@@ -227,6 +242,8 @@ class RunSettings:
     keyword: str | None = None
     markers: str | None = None
     quiet: bool = False
+    max_duration: float | None = None
+    breaker: int = DEFAULT_BREAKER
 
     @property
     def strict(self) -> bool:
@@ -273,6 +290,12 @@ class RunSettings:
             raise ConfigError(f"provider {twice!r} given twice", field="--provider")
         cases = cls.case_directories(value("cases") or ())
         out = value("out")
+        max_duration = value("max_duration")
+        if max_duration is not None and max_duration <= 0:
+            raise ConfigError("must be positive", field="--max-duration")
+        breaker = value("breaker")
+        if breaker is None or breaker < 0:
+            raise ConfigError("must not be negative (0 never stops the run)", field="--breaker")
         return cls(
             providers=providers,
             overrides=overrides,
@@ -287,6 +310,8 @@ class RunSettings:
             keyword=_optional(value, "keyword"),
             markers=_optional(value, "markers"),
             quiet=bool(_optional(value, "quiet")),
+            max_duration=max_duration,
+            breaker=breaker,
         )
 
 

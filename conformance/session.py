@@ -16,11 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conformance import __version__
 from conformance.engine.attempts import CaseResult
 from conformance.engine.baseline import Baseline, default_baseline_path, load_baseline
 from conformance.engine.runner import Runner
+from conformance.engine.stopping import DEFAULT_BREAKER, Stopper
 from conformance.errors import ConfigError, Terminated
 from conformance.options import RunSettings
 from conformance.report.evidence import record_of
@@ -31,7 +33,7 @@ from conformance.suite.model import Case
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import Provider
 from conformance.wire.redact import Redactor
-from conformance.wire.target import open_target
+from conformance.wire.target import open_target, unreachable
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,25 @@ class RunPlan:
     strict: bool = False
     repeat: int = 1
     baseline: Baseline | None = None
+    breaker: int = DEFAULT_BREAKER
+    max_duration: float | None = None
 
 
 REPORTS_DIR = Path("reports")
 """Where reports go by default: relative to the working directory, never the install location."""
 
 
-def report_dir(provider: Provider, faults: tuple[str, ...]) -> str:
-    """The name of a run's report directory: the profile, plus ``+<faults>`` for an injected reference."""
-    return provider.name + ("+" + "+".join(faults) if faults else "")
+def report_dir(settings: RunSettings, provider: Provider) -> str:
+    """The name of a run's report directory, saying what was run, so that different runs do not overwrite
+    each other: the profile; ``@<host>`` when ``--base-url`` points it elsewhere, ``@reference`` when the
+    embedded reference serves another profile; ``+<fault>`` for each injected fault."""
+    name = provider.name
+    if settings.overrides.get("base_url") and provider.base_url:
+        parts = urlsplit(provider.base_url)
+        name += "@" + (parts.hostname or "host") + (f"_{parts.port}" if parts.port else "")
+    elif provider.embedded and provider.name != "reference":
+        name += "@reference"
+    return name + "".join(f"+{fault}" for fault in settings.faults)
 
 
 def baseline_for(settings: RunSettings, provider: str) -> Baseline | None:
@@ -75,11 +87,13 @@ def plan_of(
     return RunPlan(
         provider,
         tuple(cases),
-        out or settings.out or REPORTS_DIR / report_dir(provider, settings.faults),
+        out or settings.out or REPORTS_DIR / report_dir(settings, provider),
         settings.faults,
         settings.strict,
         settings.repeat,
         baseline_for(settings, provider.name),
+        settings.breaker,
+        settings.max_duration,
     )
 
 
@@ -92,6 +106,8 @@ class RunResult:
     files: tuple[Path, ...]
     stopped_by: str | None = None
     """``SIGINT`` or ``SIGTERM`` when the run was interrupted."""
+    stop_reason: str | None = None
+    """Why the run stopped sending early (breaker, time limit, unreachable target), if it did."""
 
 
 CaseCallback = Callable[[CaseRecord], None]
@@ -161,8 +177,19 @@ def run_session(
             baseline=redactor.text(plan.baseline.source) if plan.baseline else None,
         )
         log = EventLog(plan.out / LOG_NAME, info, [case.id for case in plan.cases])
+        stopper = Stopper(plan.breaker)
+        if not provider.embedded and provider.base_url:
+            problem = unreachable(provider.base_url, provider.timeouts.connect)
+            if problem is not None:
+                stopper.stop(f"gateway unreachable: {problem}")
         runner = Runner(
-            provider, target.api_key, schemas or SchemaStore.load(), strict=plan.strict, repeat=plan.repeat
+            provider,
+            target.api_key,
+            schemas or SchemaStore.load(),
+            strict=plan.strict,
+            repeat=plan.repeat,
+            stopper=stopper,
+            max_duration=plan.max_duration,
         )
 
         def record(result: CaseResult) -> None:
@@ -180,4 +207,4 @@ def run_session(
     log.close(iso(datetime.now(UTC)), (time.perf_counter() - started) * 1000, reason)
     run = read_log(log.path, validate_cases=False)
     files = (log.path, *write_views(run, plan.out))
-    return RunResult(run, log, files, stopped_by)
+    return RunResult(run, log, files, stopped_by, stopper.reason)

@@ -122,7 +122,7 @@ def test_canary_key_never_reaches_a_multi_provider_matrix_or_compare(tmp_path):
         env={"CANARY_KEY": canary},
     )
     assert done.returncode == 1, done.stderr[-2000:]
-    runs = [tmp_path / "runs" / "reference+errors-as-500", tmp_path / "runs" / "rivus+errors-as-500"]
+    runs = [tmp_path / "runs" / "reference+errors-as-500", tmp_path / "runs" / "rivus@reference+errors-as-500"]
     compared = conformance("compare", *map(str, runs), "--out", str(tmp_path / "cmp"))
     differ = conformance("diff", *map(str, runs))
     assert compared.returncode == 0 and differ.returncode in (0, 1)
@@ -134,27 +134,36 @@ def test_canary_key_never_reaches_a_multi_provider_matrix_or_compare(tmp_path):
         assert canary not in output.stdout + output.stderr
 
 
-def test_unreachable_gateway_is_errored_not_a_crash(tmp_path):
+def test_unreachable_gateway_is_one_line_and_every_case_errored_with_it(tmp_path):
     done = conformance(
         "run",
         "--provider",
         "google",
         "--base-url",
         "http://127.0.0.1:9",
-        "--timeout",
-        "3",
         "--out",
         str(tmp_path),
-        "-k",
-        "single-turn",
+        "-m",
+        "gemini",
+        env={"GEMINI_API_KEY": "k-unreachable-test"},
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     results = json.loads((tmp_path / "results.json").read_text())
-    record = next(c for c in results["cases"] if c["id"] == "gemini/text/single-turn")
-    assert record["outcome"] == "errored"
-    assert "ConnectError" in record["message"]
+    errored = [c for c in results["cases"] if c["outcome"] == "errored"]
+    assert len(errored) == results["summary"]["total"] - results["summary"]["unsupported"] - results["summary"]["skipped"]
+    assert {c["message"] for c in errored} == {"gateway unreachable: cannot connect to 127.0.0.1:9: Connection refused"}
     assert results["run"]["base_url"] == "http://127.0.0.1:9"
+    said = [line for line in done.stdout.splitlines() if "gateway unreachable" in line]
+    assert len(said) == 1 and said[0].startswith(f"{len(errored)} cases errored"), done.stdout
+
+
+def test_a_missing_key_variable_is_one_line_before_anything_is_sent(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    assert main(["run", "--provider", "google", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "GEMINI_API_KEY is not set" in err and "google.yaml: api_key_env" in err
+    assert not (tmp_path / "out").exists(), "a run that sends nothing writes nothing"
 
 
 BAD_CASE_FILES = {

@@ -181,7 +181,7 @@ def test_run_with_several_providers_writes_each_and_the_matrix(tmp_path):
         env=dict(os.environ),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    for name in ("reference", "rivus", "theturbo"):
+    for name in ("reference", "rivus@reference", "theturbo@reference"):  # the folder says what was run
         assert (tmp_path / name / "results.json").is_file() and (tmp_path / name / "junit.xml").is_file()
     text = (tmp_path / "matrix.md").read_text()
     assert "| protocol | feature | reference | rivus | theturbo |" in text

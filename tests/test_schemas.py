@@ -511,16 +511,21 @@ def test_every_error_is_reported(store: SchemaStore) -> None:
     ]
 
 
-def test_validation_is_fast(store: SchemaStore) -> None:
+def test_validation_reuses_its_validator() -> None:
+    """Validating again costs a small fraction of the first validation, which builds the validator (a ratio
+    measured in the same run, so a loaded machine slows both sides alike)."""
     name = "gemini/GenerateContentResponse"
-    store.validate(name, GEMINI_RESPONSE)  # warm-up: builds and caches the validator
+    fresh = SchemaStore.load()
+    start = time.perf_counter()
+    fresh.validate(name, GEMINI_RESPONSE)  # builds the registry and the validator
+    first = time.perf_counter() - start
     best = float("inf")
     for _ in range(5):
         start = time.perf_counter()
-        for _ in range(100):
-            store.validate(name, GEMINI_RESPONSE)
-        best = min(best, (time.perf_counter() - start) / 100)
-    assert best < 0.001, f"{best * 1e6:.0f} us per validation"
+        for _ in range(20):
+            fresh.validate(name, GEMINI_RESPONSE)
+        best = min(best, (time.perf_counter() - start) / 20)
+    assert best * 3 < first, f"{best * 1e6:.0f} us per validation, {first * 1e6:.0f} us the first time"
 
 
 # --- detection ----------------------------------------------------------------------------------

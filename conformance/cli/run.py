@@ -69,7 +69,7 @@ def command(args: argparse.Namespace) -> int:
     parent = settings.out or REPORTS_DIR
     plans = [
         plan_of(
-            settings, provider, cases, parent / report_dir(provider, settings.faults) if several else None
+            settings, provider, cases, parent / report_dir(settings, provider) if several else None
         )
         for provider in providers
     ]

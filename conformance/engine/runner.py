@@ -2,7 +2,9 @@
 
 Cases run longest first under the provider's concurrency limit. Each case's result is handed to a
 callback as soon as it is known and is not kept by the runner, so a caller that writes it away and
-drops it keeps memory bounded by the cases in flight.
+drops it keeps memory bounded by the cases in flight. A ``Stopper`` ends the run early (the circuit
+breaker, ``--max-duration``, an unreachable target): cases in flight are cancelled and every case not
+judged yet is errored with the stopper's reason.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from conformance.checks import CheckContext, Failure, run_check
 from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
 from conformance.engine.judge import fold_attempts, fold_rounds
+from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
 from conformance.suite.bodies import PayloadError
 from conformance.suite.model import Case, Expectation, Outcome
@@ -59,12 +62,16 @@ class Runner:
         *,
         strict: bool = False,
         repeat: int = 1,
+        stopper: Stopper | None = None,
+        max_duration: float | None = None,
     ) -> None:
         self.provider = provider
         self.api_key = api_key
         self.schemas = schemas
         self.strict = strict
         self.repeat = max(1, repeat)
+        self.stopper = stopper or Stopper()
+        self.max_duration = max_duration
 
     def run(self, cases: Iterable[Case]) -> dict[str, CaseResult]:
         """Every case's result, kept in memory (for tests and small runs)."""
@@ -83,18 +90,53 @@ class Runner:
         """Run the cases, handing each result to ``on_result`` as soon as it is known; nothing is kept."""
         transport = Transport(self.provider, self.api_key)
         gate = asyncio.Semaphore(self.provider.concurrency)
+        stopper = self.stopper
+        in_flight: set[asyncio.Task[CaseResult]] = set()
+
+        def cancel_in_flight() -> None:
+            for task in in_flight:
+                task.cancel()
+
+        stopper.on_stop.append(cancel_in_flight)
 
         async def one(case: Case) -> None:
             async with gate:
-                result = await self.run_case(transport, case)
+                result = None
+                if stopper.reason:
+                    skipped = skip_reason(case, self.provider)
+                    result = (
+                        CaseResult(case, *skipped, 0.0) if skipped else stopped_result(case, stopper.reason)
+                    )
+                else:
+                    task = asyncio.create_task(self.run_case(transport, case))
+                    in_flight.add(task)
+                    try:
+                        result = await task
+                    except asyncio.CancelledError:
+                        if stopper.reason is None:
+                            raise
+                        result = stopped_result(case, stopper.reason)
+                    finally:
+                        in_flight.discard(task)
             delivered = on_result(result)
             if delivered is not None:
                 await delivered
 
+        watchdog = asyncio.create_task(self._time_limit()) if self.max_duration else None
         try:
             await asyncio.gather(*(one(case) for case in schedule(cases)))
         finally:
+            stopper.on_stop.remove(cancel_in_flight)
+            if watchdog is not None:
+                watchdog.cancel()
             await transport.aclose()
+
+    async def _time_limit(self) -> None:
+        assert self.max_duration is not None
+        await asyncio.sleep(self.max_duration)
+        self.stopper.stop(
+            f"the run reached its time limit (--max-duration {self.max_duration:g} s) before this case ended"
+        )
 
     async def run_case(self, transport: Transport, case: Case) -> CaseResult:
         """The case's result: every round of its policy, folded by the judge."""
@@ -142,6 +184,7 @@ class Runner:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
             exchange = await transport.send(request)
+            self.stopper.observe(case.id, exchange)
             attempt.exchanges.append(exchange)
             if exchange.error is not None:
                 attempt.error = _prefix(case, index, exchange.error)
@@ -167,6 +210,11 @@ class Runner:
             if attempt.failures:
                 return attempt
         return attempt
+
+
+def stopped_result(case: Case, reason: str) -> CaseResult:
+    """The result of a case that the run stopped before it was judged."""
+    return CaseResult(case, "errored", reason, 0.0)
 
 
 def _prefix(case: Case, index: int, message: str) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.errors import ConfigError
 from conformance.wire.profiles import Provider, load_provider, with_overrides
@@ -52,7 +55,31 @@ def resolve_provider(
             source=provider.source,
             field="base_url",
         )
+    variable = provider.api_key_env
+    if not provider.embedded and variable and not os.environ.get(variable):
+        raise ConfigError(
+            f"environment variable {variable} is not set: profile {provider.name} sends its key from it"
+            " (set it, pass --api-key-env VAR, or drop api_key_env from a profile whose gateway needs no key)",
+            source=provider.source,
+            field="api_key_env",
+        )
     return provider
+
+
+def unreachable(base_url: str, timeout: float) -> str | None:
+    """Why a base URL's host and port cannot be reached at all (DNS, refused, no answer), or None."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except socket.gaierror as exc:
+        return f"cannot resolve host {host!r}: {exc.strerror or exc}"
+    except TimeoutError:
+        return f"no answer from {host}:{port} within {timeout:g} s (connect)"
+    except OSError as exc:
+        return f"cannot connect to {host}:{port}: {exc.strerror or exc}"
 
 
 @contextmanager

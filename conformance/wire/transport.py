@@ -18,6 +18,10 @@ from conformance.wire.profiles import Provider
 
 INVALID_KEY = "conformance-invalid-key-0000"
 DEFAULT_BODY_CAP = 8 * 1024 * 1024
+"""Bytes of a response body (or stream) captured; the rest is never read."""
+MAX_CHUNK_TIMES = 4096
+"""Arrival times kept per response: past this, each new piece moves the last record forward instead of adding
+one (a gateway dripping a byte at a time would otherwise cost memory per byte)."""
 
 
 class Transport:
@@ -142,7 +146,10 @@ class Transport:
                             ttfb = now
                         room = self.body_cap - len(body)
                         body += piece[:room]
-                        chunks.append((len(body), now))
+                        if len(chunks) < MAX_CHUNK_TIMES:
+                            chunks.append((len(body), now))
+                        else:
+                            chunks[-1] = (len(body), now)
                         if len(piece) > room:
                             truncated = True
                             error = f"response body exceeded the capture limit of {self.body_cap} bytes"
