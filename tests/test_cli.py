@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
+import xml.etree.ElementTree as ET
 import os
 import subprocess
 import sys
@@ -38,12 +41,63 @@ def test_default_run_writes_valid_reports(tmp_path):
     assert results["summary"]["gate"] == "pass"
     assert results["summary"]["failed"] == results["summary"]["errored"] == 0
     assert results["run"]["embedded_reference"] is True
-    assert (tmp_path / "junit.xml").read_text().count("<testcase") == results["summary"]["total"]
-    assert "gemini/text/single-turn" in (tmp_path / "report.html").read_text()
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    assert len(junit.findall("testcase")) == results["summary"]["total"]
+    assert sum(float(case.get("time", "0")) for case in junit.findall("testcase")) > 0  # real durations
+    html = (tmp_path / "report.html").read_text()
+    assert "gemini/text/single-turn" in html
+    for fact in ("<th>provider</th><td>reference</td>", "<th>model</th><td>gemini-2.5-flash</td>",
+                 "<th>mode</th><td>compat</td>", "gate PASS"):  # fmt: skip
+        assert fact in html, fact
+    durations = [float(ms) for ms in re.findall(r'<span class="ref">(\d+) ms</span>', html)]
+    assert len(durations) == results["summary"]["total"] and max(durations) > 0
     last = done.stdout.strip().splitlines()[-2:]
-    assert "gate: PASS" in last[0] and last[1].startswith(f"reports: {tmp_path}/"), (
-        last
-    )  # the verdict comes last
+    assert "gate: PASS" in last[0] and last[1].startswith(f"reports: {tmp_path}/"), last  # the verdict comes last
+
+
+def test_quiet_prints_little_more_than_the_verdict(tmp_path):
+    done = conformance("run", "-q", "--out", str(tmp_path), "-m", "text")
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and len(lines) == 2, lines
+    assert "gate: PASS" in lines[0] and lines[1].startswith("reports: ")
+
+
+def test_a_run_that_selects_nothing_writes_nothing(tmp_path, capsys):
+    assert main(["run", "-k", "no-such-case-anywhere", "--out", str(tmp_path / "out")]) == 2
+    assert "no case matched the selection" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_closed_pipe_ends_quietly():
+    done = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m conformance list | head -n 1",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "busy"])
+def test_serve_refuses_a_bad_or_busy_port_before_announcing(port):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        number = str(taken.getsockname()[1]) if port == "busy" else port
+        done = conformance("serve", "--port", number, timeout=30)
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1 and "--port" in done.stderr, done.stderr
+
+
+def test_validate_names_the_known_schemas_for_a_bad_one(tmp_path, capsys):
+    (tmp_path / "a.json").write_text("{}")
+    assert main(["validate", str(tmp_path / "a.json"), "--schema", "gemini/Nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown schema 'gemini/Nope'; one of:" in err and "gemini/GenerateContentResponse" in err
 
 
 def test_fault_run_fails_the_gate_with_evidence(tmp_path):
