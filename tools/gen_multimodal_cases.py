@@ -129,7 +129,7 @@ def gemini_file(samples: list[Sample], spelling: Spelling) -> str:
     request:
       path: /models/{{model}}:generateContent
       body: {body}
-    expect: [{{status: 200}}, {{text: {{matches: "(?i){s.word.lower()}"}}}}]
+    expect: [{{status: 200}}, {{schema: gemini/GenerateContentResponse}}, {{text: {{matches: "(?i){s.word.lower()}"}}}}]
 
   - id: {base}/modality
     level: SHOULD
@@ -141,6 +141,7 @@ def gemini_file(samples: list[Sample], spelling: Spelling) -> str:
       body: {body}
     expect:
       - status: 200
+      - schema: gemini/GenerateContentResponse
       - any_of:
           - [{{json: {{at: /usageMetadata/promptTokensDetails, exists: false}}}}]
           - [{{json: {{at: /usageMetadata/promptTokensDetails/*/modality, some: true, equals: {s.modality}}}}}]
@@ -185,7 +186,7 @@ def openai_file(samples: list[Sample]) -> str:
     request:
       path: /chat/completions
       body: {body}
-    expect: [{{status: 200}}, {{text: {{matches: "(?i){s.word.lower()}"}}}}]
+    expect: [{{status: 200}}, {{schema: openai/ChatCompletion}}, {{text: {{matches: "(?i){s.word.lower()}"}}}}]
 """
         )
     return "".join(out)
