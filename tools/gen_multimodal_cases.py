@@ -66,7 +66,8 @@ class Sample:
 
     @property
     def question(self) -> str:
-        return f"Which fruit is {VERBS[self.family]} this {NOUNS[self.family]}? Answer with the fruit's name only."
+        medium = f"{VERBS[self.family]} this {NOUNS[self.family]}"
+        return f"Which fruit is {medium}? Answer with the fruit's name only."
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,11 @@ def gemini_file(samples: list[Sample], spelling: Spelling) -> str:
     request:
       path: /models/{{model}}:generateContent
       body: {body}
-    expect: [{{status: 200}}, {{content_type: application/json}}, {{schema: gemini/GenerateContentResponse}}, {{text: {{length: {{min: 1}}}}}}]
+    expect:
+      - status: 200
+      - content_type: application/json
+      - schema: gemini/GenerateContentResponse
+      - text: {{length: {{min: 1}}}}
 
   - id: {base}/reaches-model
     level: SHOULD
@@ -129,7 +134,10 @@ def gemini_file(samples: list[Sample], spelling: Spelling) -> str:
     request:
       path: /models/{{model}}:generateContent
       body: {body}
-    expect: [{{status: 200}}, {{text: {{matches: "(?i){s.word.lower()}"}}}}]
+    expect:
+      - status: 200
+      - schema: gemini/GenerateContentResponse
+      - text: {{matches: "(?i){s.word.lower()}"}}
 
   - id: {base}/modality
     level: SHOULD
@@ -141,9 +149,10 @@ def gemini_file(samples: list[Sample], spelling: Spelling) -> str:
       body: {body}
     expect:
       - status: 200
+      - schema: gemini/GenerateContentResponse
       - any_of:
           - [{{json: {{at: /usageMetadata/promptTokensDetails, exists: false}}}}]
-          - [{{json: {{at: /usageMetadata/promptTokensDetails/*/modality, some: true, equals: {s.modality}}}}}]
+          - - json: {{at: /usageMetadata/promptTokensDetails/*/modality, some: true, equals: {s.modality}}}
 """
         )
     return "".join(out)
@@ -175,7 +184,11 @@ def openai_file(samples: list[Sample]) -> str:
     request:
       path: /chat/completions
       body: {body}
-    expect: [{{status: 200}}, {{content_type: application/json}}, {{schema: openai/ChatCompletion}}, {{text: {{length: {{min: 1}}}}}}]
+    expect:
+      - status: 200
+      - content_type: application/json
+      - schema: openai/ChatCompletion
+      - text: {{length: {{min: 1}}}}
 
   - id: {base}/reaches-model
     level: SHOULD
@@ -185,7 +198,10 @@ def openai_file(samples: list[Sample]) -> str:
     request:
       path: /chat/completions
       body: {body}
-    expect: [{{status: 200}}, {{text: {{matches: "(?i){s.word.lower()}"}}}}]
+    expect:
+      - status: 200
+      - schema: openai/ChatCompletion
+      - text: {{matches: "(?i){s.word.lower()}"}}
 """
         )
     return "".join(out)
