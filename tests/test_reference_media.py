@@ -13,8 +13,10 @@ import httpx
 import pytest
 
 from conformance.reference.app import create_app
-from conformance.reference.faults.media_faults import NGINX_413, rewrite_gemini, rewrite_openai
-from conformance.reference.faults.registry import FAULTS
+from conformance.reference.faults.media import NGINX_413
+from conformance.reference.faults.registry import FAULTS, activate
+from conformance.reference.faults.seams import REQUEST, Call
+from conformance.reference.model.catalogue import Catalogue
 from conformance.reference.model.engine import Prompt, Turn, answer
 from conformance.reference.protocols.media_input import (
     SUPPORTED_MIME_TYPES,
@@ -242,29 +244,31 @@ def test_body_limit_fault_answers_nginx_413(server) -> None:
     assert post(server, path, native("image/png"), faults=("request-body-limit",)).status_code == 200
 
 
+def rewrite(body: Any, protocol: Any, *faults: str) -> Any:
+    """A request body as the given faults forward it (the ``request`` seam)."""
+    return activate(faults).apply(REQUEST, body, Call(protocol, Catalogue.of()))
+
+
 def test_rewrites_leave_the_original_body_alone() -> None:
     body = native("image/jpeg")
-    assert rewrite_gemini(body, frozenset()) is body
-    changed = rewrite_gemini(body, frozenset({"mime-jpg-alias"}))
+    assert rewrite(body, "gemini") is body
+    changed = rewrite(body, "gemini", "mime-jpg-alias")
     assert changed["contents"][0]["parts"][0]["inlineData"]["mimeType"] == "image/jpg"
     assert body["contents"][0]["parts"][0]["inlineData"]["mimeType"] == "image/jpeg"
     snake = {"contents": [{"parts": [{"inline_data": {"mime_type": "image/jpeg", "data": "AAAA"}}]}]}
-    assert (
-        rewrite_gemini(snake, frozenset({"mime-forced-png"}))["contents"][0]["parts"][0]["inline_data"][
-            "mime_type"
-        ]
-        == "image/png"
-    )
+    forced = rewrite(snake, "gemini", "mime-forced-png")
+    assert forced["contents"][0]["parts"][0]["inline_data"]["mime_type"] == "image/png"
     openai = chat("data:image/jpeg;base64,AAAA")
-    assert rewrite_openai(openai, frozenset({"mime-jpg-alias"}))["messages"][0]["content"][0]["image_url"][
-        "url"
-    ].startswith("data:image/jpg;")
+    aliased = rewrite(openai, "openai", "mime-jpg-alias")
+    assert aliased["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/jpg;")
+    assert openai["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/jpeg;")
 
 
 def test_every_media_fault_is_registered_with_cases() -> None:
-    names = {"media-image-rejected", "media-audio-rejected", "media-video-rejected", "media-document-rejected",
-             "media-text-rejected", "media-dropped", "mime-jpg-alias", "mime-forced-png", "invalid-base64-accepted",
-             "remote-image-url-dropped", "request-body-limit"}  # fmt: skip
+    names = {"media-image-rejected", "media-audio-rejected", "media-video-rejected",
+             "media-document-rejected", "media-text-rejected", "media-dropped", "mime-jpg-alias",
+             "mime-forced-png", "invalid-base64-accepted", "remote-image-url-dropped",
+             "request-body-limit"}  # fmt: skip
     assert names <= FAULTS.keys()
     assert len(FAULTS["media-video-rejected"].caught_by) == 3 * 9
 

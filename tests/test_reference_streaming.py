@@ -1,4 +1,4 @@
-"""The reference gateway's streams, byte for byte: Google's native framings, OpenAI chunks, errors and pacing."""
+"""The reference gateway's streams, byte for byte: Google's native framings, OpenAI chunks, errors, pacing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import httpx
 import pytest
 
 from conformance.reference.app import create_app
+from conformance.reference.faults.registry import activate
+from conformance.reference.faults.seams import TEXT_DELTAS, Call
+from conformance.reference.model.catalogue import Catalogue
 from conformance.reference.protocols.streaming import gemini_events, openai_chunks, split_text
 from conformance.reference.server import ReferenceServer
 from conformance.streams.decode import decode_json_array, decode_sse
@@ -180,7 +183,9 @@ def test_split_text_joins_back() -> None:
     for text in ("", "PINEAPPLE", "1, 2, 3, 4, 5, 6, 7, 8, 9, 10", "  spaced  out  "):
         groups = split_text(text)
         assert "".join(groups) == text and 1 <= len(groups) <= 6
-    assert split_text("a b c", cumulative=True) == ["a", "a b", "a b c"]
+    cumulative = activate({"stream-cumulative-text"})
+    call = Call("gemini", Catalogue.of())
+    assert cumulative.apply(TEXT_DELTAS, split_text("a b c"), call) == ["a", "a b", "a b c"]
 
 
 def test_non_text_parts_stream_whole() -> None:
@@ -200,7 +205,7 @@ def test_non_text_parts_stream_whole() -> None:
         "modelVersion": MODEL,
         "responseId": "r",
     }
-    events = gemini_events(full, frozenset())
+    events = gemini_events(full)
     parts = [p for e in events for c in e["candidates"] for p in c["content"]["parts"]]
     assert parts[-1] == call
     assert "".join(p.get("text", "") for p in parts) == "Let me check the weather"
@@ -226,7 +231,7 @@ def test_tool_calls_stream_as_indexed_deltas() -> None:
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
-    chunks = openai_chunks(result, include_usage=False, faults=frozenset())
+    chunks = openai_chunks(result, include_usage=False)
     deltas = [c["choices"][0]["delta"] for c in chunks]
     assert deltas[0]["role"] == "assistant"
     pieces = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
@@ -241,7 +246,7 @@ def test_prompt_blocked_response_is_a_single_event() -> None:
         "promptFeedback": {"blockReason": "SAFETY"},
         "usageMetadata": {"promptTokenCount": 3, "totalTokenCount": 3},
     }
-    assert gemini_events(blocked, frozenset()) == [blocked]
+    assert gemini_events(blocked) == [blocked]
 
 
 def test_stream_delay_is_bounded() -> None:

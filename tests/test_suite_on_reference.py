@@ -51,7 +51,8 @@ def test_every_fault_names_existing_cases_meant_to_catch_it(all_cases):
 
 @pytest.fixture(scope="module")
 def fault_runs(all_cases, schemas) -> dict[str, dict[str, CaseResult]]:
-    """Each fault's run of the cases meant to catch it, a few runs at once (each mostly waits on streamed events)."""
+    """Each fault's run of the cases meant to catch it, a few runs at once (each mostly waits on streamed
+    events)."""
     with ThreadPoolExecutor(max_workers=PARALLEL_FAULT_RUNS) as pool:
         runs = {
             fault: pool.submit(
@@ -68,21 +69,17 @@ def fault_runs(all_cases, schemas) -> dict[str, dict[str, CaseResult]]:
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_is_caught_by_its_intended_cases(fault_runs, fault):
     results = fault_runs[fault]
+    caught_by = FAULTS[fault].caught_by
     missed = {
-        case_id: results[case_id].outcome
-        for case_id in FAULTS[fault].caught_by
-        if results[case_id].outcome not in BROKEN
+        case_id: results[case_id].outcome for case_id in caught_by if results[case_id].outcome not in BROKEN
     }
     assert not missed, f"fault {fault} was not caught by {missed}"
-    assert (
-        any(results[c].case.level == "MUST" for c in FAULTS[fault].caught_by if results[c].outcome in BROKEN)
-        or fault
-        in {
-            "x-goog-api-key-rejected",
-            "stream-buffered",  # issue 3: buffering fails a SHOULD case (incremental delivery)
-            "stream-usage-only-on-last-event",  # usage on intermediate events is a SHOULD (FACTS.md, F10)
-        }
-        or FAULTS[fault].bug_class is None
+    must_catch = any(
+        results[case_id].case.level == "MUST" and results[case_id].outcome in BROKEN for case_id in caught_by
+    )
+    assert must_catch == (FAULTS[fault].level == "MUST"), (
+        f"fault {fault} declares level {FAULTS[fault].level} ({FAULTS[fault].level_reason or 'no reason'}),"
+        f" but {'a MUST' if must_catch else 'no MUST'} case catches it"
     )
 
 

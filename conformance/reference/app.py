@@ -9,13 +9,30 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.reference.faults.media_faults import BodyLimit
-from conformance.reference.faults.registry import check_fault_names
+from conformance.reference.endpoints import active_faults
+from conformance.reference.faults.registry import activate, check_fault_names
+from conformance.reference.faults.seams import ASGI
 from conformance.reference.latency import AddedLatency
 from conformance.reference.model.catalogue import Catalogue
 from conformance.reference.protocols import gemini, openai
-from conformance.reference.settings import ReferenceSettings, faults_of, settings_of
+from conformance.reference.settings import ReferenceSettings, settings_of
+
+
+class FaultSeam:
+    """ASGI middleware: each HTTP request goes to the gateway as the active faults wrap it (the ``asgi``
+    seam), so that a fault can answer before the gateway sees the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        app = activate(scope["app"].state.faults).apply(ASGI, self.app, None)
+        await app(scope, receive, send)
 
 
 def _prefix(value: str, what: str) -> str:
@@ -33,13 +50,13 @@ def _under(path: str, prefix: str) -> bool:
 async def _not_found(request: Request, exc: Exception) -> Response:
     """Any path or method the gateway does not serve: a 404 in the form of the protocol it is under."""
     settings = settings_of(request)
-    faults = faults_of(request)
+    active = active_faults(request)
     path = request.url.path
     in_openai = _under(path, settings.openai_prefix)
     in_gemini = _under(path, settings.gemini_prefix)
     if in_openai and (not in_gemini or len(settings.openai_prefix) > len(settings.gemini_prefix)):
-        return openai.render_error(openai.route_not_found(request), faults)
-    return gemini.render_error(gemini.route_not_found(request), faults)
+        return openai.render_error(openai.route_not_found(request), active, openai.call_of(request))
+    return gemini.render_error(gemini.route_not_found(request), active, gemini.call_of(request))
 
 
 def create_app(
@@ -54,9 +71,10 @@ def create_app(
 ) -> Starlette:
     """A reference gateway: a Starlette app serving both protocols.
 
-    ``app.state.faults`` is a mutable set of active fault names, read on every request; unknown
-    names given here raise ValueError. ``stream_delay`` is the seconds between two streamed events;
-    ``latency`` seconds are added before every response (benchmarks).
+    ``app.state.faults`` is a mutable set of active fault names, resolved to the registry's faults on
+    every request; unknown names given here raise ValueError (and fail a request if added later).
+    ``stream_delay`` is the seconds between two streamed events; ``latency`` seconds are added before
+    every response (benchmarks).
     """
     active = check_fault_names(faults)
     native = _prefix(gemini_prefix, "gemini")
@@ -80,7 +98,7 @@ def create_app(
         Route(f"{compat}/chat/completions", openai.chat_completions, methods=["POST"]),
         Route(f"{compat}/models", openai.list_models, methods=["GET"]),
     ]
-    middleware = [Middleware(BodyLimit)]
+    middleware = [Middleware(FaultSeam)]
     if latency > 0:
         middleware.append(Middleware(AddedLatency, seconds=latency))
     app = Starlette(

@@ -11,7 +11,7 @@ from conformance.reference.model.catalogue import Catalogue
 
 @dataclass(frozen=True)
 class ReferenceSettings:
-    """What a reference gateway was created with (the faults live apart, mutable)."""
+    """What a reference gateway was created with (the faults live apart, mutable: ``app.state.faults``)."""
 
     api_key: str
     catalogue: Catalogue
@@ -24,8 +24,3 @@ def settings_of(request: Request) -> ReferenceSettings:
     """The settings of the app serving this request."""
     settings: ReferenceSettings = request.app.state.reference
     return settings
-
-
-def faults_of(request: Request) -> frozenset[str]:
-    """A snapshot of the faults active for this request."""
-    return frozenset(request.app.state.faults)

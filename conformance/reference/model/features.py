@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from conformance.reference.protocols.errors import ProtocolError, invalid_argument, openai_invalid
-from conformance.reference.protocols.gemini_request import API_PACKAGE
-from conformance.reference.protocols.wire import camel_to_snake
+from conformance.reference.protocols.gemini_request import API_PACKAGE, camel_to_snake
 from conformance.validation.gemini_schema import SCHEMA_FIELDS, to_json_schema
 
 Mode = Literal["AUTO", "ANY", "NONE", "VALIDATED"]

@@ -104,15 +104,3 @@ def last_replies(contents: Sequence[Mapping[str, Any]]) -> tuple[Reply, ...]:
         response = part["functionResponse"]
         replies.append(Reply(str(response.get("name", "")), response.get("response", {}), response.get("id")))
     return tuple(replies)
-
-
-def split_responses(contents: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Each content of several function responses split into one content per response (fault F17)."""
-    out: list[Mapping[str, Any]] = []
-    for content in contents:
-        responses = _parts(content, "functionResponse")
-        if len(responses) > 1:
-            out.extend({**content, "parts": [part]} for _, part in responses)
-        else:
-            out.append(content)
-    return out

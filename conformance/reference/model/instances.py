@@ -67,7 +67,8 @@ class _Filler:
         return getattr(self, f"_{kind}", self._string)(schema, depth, index)
 
     def _object(self, schema: Mapping[str, Any], depth: int, index: int) -> Any:
-        properties = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+        given = schema.get("properties")
+        properties: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         return {name: self.value(sub, depth + 1) for name, sub in properties.items()}
 
     def _array(self, schema: Mapping[str, Any], depth: int, index: int) -> Any:

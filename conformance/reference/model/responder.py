@@ -109,23 +109,27 @@ def _one(
     ratings = safety.answer_ratings(prompt, features.safety)
     if any(rating.blocked for rating in ratings):
         return Completion((), "SAFETY", safety_ratings=ratings, thinking_tokens=thinking_tokens)
-    extra = {"thoughts": thoughts, "safety_ratings": ratings, "thinking_tokens": thinking_tokens}
+
+    def dressed(completion: Completion) -> Completion:
+        """The completion with the thoughts, the ratings and the thinking tokens of this answer."""
+        return replace(completion, thoughts=thoughts, safety_ratings=ratings, thinking_tokens=thinking_tokens)
+
     calls = choose_calls(text, features, replies, fingerprint)
     if calls:
-        return Completion((), "STOP", calls=calls, **extra)
+        return dressed(Completion((), "STOP", calls=calls))
     if replies:
         said = "; ".join(f"{reply.name} returned {compact_json(reply.response)}" for reply in replies)
-        return replace(complete(said, sampling), **extra)
+        return dressed(complete(said, sampling))
     expression = calculation(text) if features.code_execution else None
     value = evaluate(expression) if expression is not None else None
     if expression is not None and value is not None:
         run = CodeRun(f"print({expression})\n", f"{value}\n", call_id(fingerprint + "code", 0))
-        return replace(complete(value, sampling), code=(run,), **extra)
+        return dressed(replace(complete(value, sampling), code=(run,)))
     plain = answer(prompt)
     structured = _json_answer(features, plain)
     if structured is not None:
-        return Completion(tuple([structured]), "STOP", **extra)
-    return replace(complete(plain, sampling), **extra)
+        return dressed(Completion(tuple([structured]), "STOP"))
+    return dressed(complete(plain, sampling))
 
 
 def respond(

@@ -1,1 +1,1 @@
-"""The reference gateway's protocols: native Gemini and OpenAI-compatible requests, rendering and streaming."""
+"""The reference gateway's protocols: native Gemini and OpenAI-compatible requests, rendering, streaming."""

@@ -151,17 +151,6 @@ def invalid_key() -> GoogleError:
     )
 
 
-def as_internal(error: GoogleError) -> GoogleError:
-    """The same error answered as 500 INTERNAL (the errors-as-500 fault)."""
-    return GoogleError(500, error.message, error.details)
-
-
-def google_as_openai(error: GoogleError) -> OpenAIError:
-    """A native error re-wrapped in the OpenAI envelope (the errors-openai-envelope fault)."""
-    kind: OpenAIErrorType = "server_error" if error.http_status >= 500 else "invalid_request_error"
-    return OpenAIError(error.http_status, error.message, kind, None, error.status.lower())
-
-
 def openai_invalid(message: str, param: str | None, code: str | None = "invalid_value") -> OpenAIError:
     """An OpenAI 400 invalid_request_error naming the parameter."""
     return OpenAIError(400, message, "invalid_request_error", param, code)
@@ -188,8 +177,3 @@ def openai_model_not_found(model: str) -> OpenAIError:
         None,
         "model_not_found",
     )
-
-
-def openai_as_internal(error: OpenAIError) -> OpenAIError:
-    """The same OpenAI error sent with HTTP 500 (the errors-as-500 fault); the body is unchanged."""
-    return OpenAIError(500, error.message, error.type, error.param, error.code)

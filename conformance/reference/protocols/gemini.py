@@ -10,29 +10,45 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Set
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from conformance.reference.endpoints import Endpoint, Handler, guarded
-from conformance.reference.faults.degrade import degrade_input
-from conformance.reference.faults.media_faults import rewrite_gemini
-from conformance.reference.faults.tool_faults import degrade_features, distort_generation, distort_native_body
+from conformance.reference.faults.fault import ActiveFaults
+from conformance.reference.faults.seams import (
+    CREDENTIALS,
+    DOCUMENT,
+    ERROR,
+    FORWARDED,
+    FRAMING,
+    GENERATION,
+    MODEL,
+    PARSE_MODE,
+    REQUEST,
+    RESPONSE,
+    STREAM_ERROR,
+    USAGE,
+    Call,
+    Forwarded,
+    Framing,
+    Method,
+    Usage,
+)
 from conformance.reference.model.catalogue import ModelInfo
 from conformance.reference.model.engine import Completion, Generation, PromptCount, count_prompt
-from conformance.reference.model.features import native_features
-from conformance.reference.model.function_turns import check_function_turns, last_replies, split_responses
+from conformance.reference.model.features import Features, native_features
+from conformance.reference.model.function_turns import check_function_turns, last_replies
 from conformance.reference.model.ids import derive_id
 from conformance.reference.model.responder import respond
-from conformance.reference.protocols.auth import authenticate
+from conformance.reference.protocols.auth import presented
 from conformance.reference.protocols.errors import (
     GoogleError,
     OpenAIError,
     ProtocolError,
-    as_internal,
-    google_as_openai,
     google_not_found,
     invalid_argument,
     invalid_key,
@@ -48,24 +64,25 @@ from conformance.reference.protocols.gemini_request import (
     read_generate_request,
 )
 from conformance.reference.protocols.native_parts import render_blocked_prompt, render_candidate_body
-from conformance.reference.protocols.streaming import SSE_CONTENT_TYPE, NativeMode, empty_200, native_stream
-from conformance.reference.protocols.wire import GEMINI_CONTENT_TYPE, gemini_response, snake_keys
+from conformance.reference.protocols.streaming import SSE_CONTENT_TYPE, empty_200, native_stream
+from conformance.reference.protocols.wire import GEMINI_CONTENT_TYPE, gemini_response
 from conformance.reference.settings import settings_of
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
 
-def render_error(error: GoogleError | OpenAIError, faults: Set[str]) -> Response:
-    """A native error response, as the active faults would distort it."""
+def call_of(request: Request, method: Method | None = None) -> Call:
+    """A native call of ``method`` on this request's gateway."""
+    return Call("gemini", settings_of(request).catalogue, method)
+
+
+def render_error(error: GoogleError | OpenAIError, active: ActiveFaults, call: Call) -> Response:
+    """A native error response, as the active faults leave it."""
     if isinstance(error, OpenAIError):  # pragma: no cover - these handlers raise GoogleErrors
         error = GoogleError(error.http_status, error.message)
-    if "errors-as-500" in faults:
-        error = as_internal(error)
-    if "errors-openai-envelope" in faults:
-        wrapped: OpenAIError = google_as_openai(error)
-        return gemini_response(wrapped.body(), wrapped.http_status)
-    return gemini_response(error.body(), error.http_status)
+    shown = active.apply(ERROR, error, call)
+    return gemini_response(shown.body(), shown.http_status)
 
 
 def route_not_found(request: Request) -> GoogleError:
@@ -75,17 +92,19 @@ def route_not_found(request: Request) -> GoogleError:
 
 def native_endpoint(handler: Handler) -> Endpoint:
     """Wrap a native handler so that a ProtocolError becomes a native error response."""
-    return guarded(handler, render_error)
+    return guarded(handler, render_error, call_of)
 
 
-def require_key(request: Request, faults: Set[str]) -> None:
-    """Raise the native auth error unless the request carries the gateway's key."""
-    ignore_header = "x-goog-api-key-rejected" in faults
-    verdict = authenticate(request, settings_of(request).api_key, read_goog_header=not ignore_header)
+def require_key(request: Request, active: ActiveFaults, call: Call) -> None:
+    """Raise the native auth error unless the request carries the gateway's key.
+
+    A key the gateway was given but did not read gets 401 UNAUTHENTICATED, as a gateway's own auth
+    layer answers, instead of Google's 403 for a request with no key.
+    """
+    credentials = active.apply(CREDENTIALS, presented(request), call)
+    verdict = credentials.verdict(settings_of(request).api_key)
     if verdict == "missing":
-        if ignore_header and request.headers.get("x-goog-api-key", "").strip():
-            raise ProtocolError(unauthenticated())
-        raise ProtocolError(missing_key())
+        raise ProtocolError(unauthenticated() if credentials.ignored else missing_key())
     if verdict == "invalid":
         raise ProtocolError(invalid_key())
 
@@ -95,30 +114,25 @@ def native_refusal(field: str, message: str) -> ProtocolError:
     return ProtocolError(invalid_argument(f"* GenerateContentRequest.{field}: {message}", [(field, message)]))
 
 
-def parse_mode(faults: Set[str]) -> ParseMode:
+def parse_mode(active: ActiveFaults, call: Call) -> ParseMode:
     """How requests are read under the active faults."""
-    return ParseMode(
-        accept_snake_case="snake-case-ignored" not in faults,
-        strict="invalid-argument-unchecked" not in faults,
-    )
+    return active.apply(PARSE_MODE, ParseMode(), call)
 
 
-def serving_model(request: Request, model_id: str, method: str, faults: Set[str]) -> ModelInfo:
+def serving_model(model_id: str, active: ActiveFaults, call: Call) -> ModelInfo:
     """The catalogue model serving a request, or the native 404."""
-    catalogue = settings_of(request).catalogue
-    info = catalogue.get(model_id)
-    if info is not None:
-        return info
-    if "unknown-model-fallback" in faults:
-        return catalogue.default
-    raise ProtocolError(model_not_found(model_id, method))
+    info = active.apply(MODEL, call.catalogue.get(model_id), call)
+    if info is None:
+        raise ProtocolError(model_not_found(model_id, call.method or ""))
+    return info
 
 
-def success(body: dict[str, Any], faults: Set[str]) -> Response:
-    """A native 200, with keys snake_cased under the snake-case-output fault."""
-    response = gemini_response(snake_keys(body) if "snake-case-output" in faults else body)
-    if "json-served-as-text" in faults:
-        response.headers["content-type"] = "text/plain; charset=utf-8"
+def success(body: dict[str, Any], active: ActiveFaults, call: Call) -> Response:
+    """A native 200 holding one JSON document (a body that already passed the ``response`` seam)."""
+    framing = active.apply(FRAMING, Framing("json"), call)
+    response = gemini_response(active.apply(DOCUMENT, body, call))
+    if framing.content_type is not None:
+        response.headers["content-type"] = framing.content_type
     return response
 
 
@@ -130,58 +144,47 @@ def render_details(count: PromptCount) -> list[dict[str, Any]]:
     return [{"modality": entry.modality, "tokenCount": entry.tokens} for entry in count.details]
 
 
-def render_candidate(completion: Completion, index: int, faults: Set[str]) -> dict[str, Any]:
+def render_candidate(completion: Completion, index: int) -> dict[str, Any]:
     """One candidate of a generateContent response (thoughts, code and calls are parts too)."""
-    finish = "STOP" if "finish-reason-always-stop" in faults else completion.finish_reason
-    return render_candidate_body(completion, index, finish, faults)
+    return render_candidate_body(completion, index, completion.finish_reason)
 
 
-def render_usage(generation: Generation, faults: Set[str]) -> dict[str, Any]:
+def render_usage(generation: Generation, active: ActiveFaults, call: Call) -> dict[str, Any]:
     """``usageMetadata``, with zero counts omitted as Google does."""
     prompt = generation.prompt.total
     output = generation.candidates_token_count
     thoughts = generation.thoughts_token_count
-    total = prompt if "usage-misreported" in faults else prompt + output
-    if "thoughts-left-out-of-total" not in faults:
-        total += thoughts
-    usage: dict[str, Any] = {}
-    if prompt:
-        usage["promptTokenCount"] = prompt
-    if output:
-        usage["candidatesTokenCount"] = output
-    if total:
-        usage["totalTokenCount"] = total
-    if thoughts:
-        usage["thoughtsTokenCount"] = thoughts
+    usage = active.apply(USAGE, Usage(prompt, output, thoughts, prompt + output + thoughts), call)
+    rendered: dict[str, Any] = {}
+    if usage.prompt:
+        rendered["promptTokenCount"] = usage.prompt
+    if usage.output:
+        rendered["candidatesTokenCount"] = usage.output
+    if usage.total:
+        rendered["totalTokenCount"] = usage.total
+    if usage.thoughts:
+        rendered["thoughtsTokenCount"] = usage.thoughts
     if generation.prompt.details:
-        usage["promptTokensDetails"] = render_details(generation.prompt)
-    return usage
+        rendered["promptTokensDetails"] = render_details(generation.prompt)
+    return rendered
 
 
 def render_generate_response(
-    generation: Generation, model_version: str, response_id: str, faults: Set[str]
+    generation: Generation, model_version: str, response_id: str, active: ActiveFaults, call: Call
 ) -> dict[str, Any]:
-    """A whole GenerateContentResponse (before the response-casing fault)."""
-    usage_key = "cpaUsageMetadata" if "usage-renamed" in faults else "usageMetadata"
+    """A whole GenerateContentResponse, before the ``response`` seam."""
     body: dict[str, Any]
     if generation.block_reason is not None:
-        blocked = render_blocked_prompt(generation, render_usage(generation, faults), faults)
-        body = {(usage_key if key == "usageMetadata" else key): value for key, value in blocked.items()}
-        if "response-ids-dropped" not in faults:
-            body.update(modelVersion=model_version, responseId=response_id)
-        return body
-    body = {
-        "candidates": [
-            render_candidate(candidate, index, faults)
-            for index, candidate in enumerate(generation.candidates)
-        ],
-        ("cpaUsageMetadata" if "usage-renamed" in faults else "usageMetadata"): render_usage(
-            generation, faults
-        ),
-    }
-    if "response-ids-dropped" not in faults:
-        body["modelVersion"] = model_version
-        body["responseId"] = response_id
+        body = render_blocked_prompt(generation, render_usage(generation, active, call))
+    else:
+        body = {
+            "candidates": [
+                render_candidate(candidate, index) for index, candidate in enumerate(generation.candidates)
+            ],
+            "usageMetadata": render_usage(generation, active, call),
+        }
+    body["modelVersion"] = model_version
+    body["responseId"] = response_id
     return body
 
 
@@ -208,12 +211,12 @@ def decode_page_token(token: str) -> str | None:
         return None
 
 
-def _query(request: Request, camel: str, snake: str) -> str | None:
-    return request.query_params.get(camel, request.query_params.get(snake))
+def _query(query: Mapping[str, str], camel: str, snake: str) -> str | None:
+    return query.get(camel, query.get(snake))
 
 
-def _page_size(request: Request) -> int:
-    text = _query(request, "pageSize", "page_size")
+def _page_size(query: Mapping[str, str]) -> int:
+    text = _query(query, "pageSize", "page_size")
     if text is None or not text.strip():
         return DEFAULT_PAGE_SIZE
     try:
@@ -230,15 +233,15 @@ def _page_size(request: Request) -> int:
 
 
 @native_endpoint
-async def list_models(request: Request, faults: frozenset[str]) -> Response:
+async def list_models(request: Request, active: ActiveFaults) -> Response:
     """``GET {p}/models``: models.list with pageSize and pageToken."""
-    require_key(request, faults)
-    models = settings_of(request).catalogue.models
-    if "models-openai-shape" in faults:
-        return gemini_response({"object": "list", "data": [model.openai_json() for model in models]})
-    size = _page_size(request)
+    call = call_of(request, "models.list")
+    require_key(request, active, call)
+    query = active.apply(REQUEST, dict(request.query_params), call)
+    models = call.catalogue.models
+    size = _page_size(query)
     start = 0
-    token = _query(request, "pageToken", "page_token")
+    token = _query(query, "pageToken", "page_token")
     if token:
         name = decode_page_token(token)
         names = [f"models/{model.id}" for model in models]
@@ -250,93 +253,104 @@ async def list_models(request: Request, faults: frozenset[str]) -> Response:
     body: dict[str, Any] = {"models": [model.gemini_json() for model in page]}
     if start + size < len(models):
         body["nextPageToken"] = encode_page_token(f"models/{models[start + size].id}")
-    return success(body, faults)
+    return success(active.apply(RESPONSE, body, call), active, call)
 
 
 @native_endpoint
-async def model_route(request: Request, faults: frozenset[str]) -> Response:
+async def model_route(request: Request, active: ActiveFaults) -> Response:
     """``{p}/models/{rest}``: models.get, or ``<model>:<method>`` for the generation methods."""
     model_id, colon, method = request.path_params["rest"].partition(":")
     if request.method == "GET" and not colon and model_id:
-        require_key(request, faults)
-        info = settings_of(request).catalogue.get(model_id)
+        call = call_of(request, "models.get")
+        require_key(request, active, call)
+        info = call.catalogue.get(model_id)
         if info is None:
             raise ProtocolError(model_not_found(model_id, "get"))
-        return success(info.gemini_json(), faults)
+        return success(active.apply(RESPONSE, info.gemini_json(), call), active, call)
     if request.method != "POST" or method not in ("generateContent", "countTokens", "streamGenerateContent"):
         raise ProtocolError(route_not_found(request))
     if method == "streamGenerateContent":
-        return await stream_generate_content(request, model_id, faults)
-    require_key(request, faults)
-    body = rewrite_gemini(parse_json_body(await request.body()), faults)
+        return await stream_generate_content(request, model_id, active)
+    call = call_of(request, "countTokens" if method == "countTokens" else "generateContent")
+    require_key(request, active, call)
+    body = active.apply(REQUEST, parse_json_body(await request.body()), call)
     if method == "countTokens":
-        return count_tokens(request, body, model_id, faults)
-    return generate_content(request, body, model_id, faults)
+        return count_tokens(body, model_id, active, call)
+    return generate_content(body, model_id, active, call)
 
 
 def answer_request(
-    request: Request, body: Any, model_id: str, method: str, faults: frozenset[str]
+    body: Any, model_id: str, active: ActiveFaults, call: Call
 ) -> tuple[Generation, ModelInfo, NativeRequest]:
     """Read, check and answer a GenerateContentRequest (tools, JSON mode, safety and thinking included)."""
-    native = read_generate_request(distort_native_body(body, faults), parse_mode(faults))
-    info = serving_model(request, model_id, method, faults)
-    features = native_features(native.canonical, unsanitized="tool-schema-unsanitized" in faults)
-    features = degrade_features(features, faults)
-    contents = native.canonical["contents"]
-    if "parallel-responses-split" in faults:
-        contents = split_responses(contents)
-    check_function_turns(contents, native_refusal, require_signatures=True)
-    prompt, sampling = degrade_input(native.prompt, native.sampling, faults)
-    generation = respond(prompt, sampling, features, last_replies(contents), native.fingerprint())
-    return distort_generation(generation, faults), info, native
+    mode = parse_mode(active, call)
+    native = read_generate_request(body, mode)
+    info = serving_model(model_id, active, call)
+    features = native_features(native.canonical, unsanitized=not mode.sanitize_schemas)
+    contents = tuple(native.canonical["contents"])
+    forwarded = active.apply(FORWARDED, Forwarded(native.prompt, native.sampling, features, contents), call)
+    check_function_turns(forwarded.contents, native_refusal, require_signatures=True)
+    generation = respond(
+        forwarded.prompt,
+        forwarded.sampling,
+        forwarded.features,
+        last_replies(forwarded.contents),
+        native.fingerprint(),
+    )
+    return active.apply(GENERATION, generation, call), info, native
 
 
-def generate_content(request: Request, body: Any, model_id: str, faults: frozenset[str]) -> Response:
+def generate_content(body: Any, model_id: str, active: ActiveFaults, call: Call) -> Response:
     """``:generateContent``."""
-    generation, info, native = answer_request(request, body, model_id, "generateContent", faults)
+    generation, info, native = answer_request(body, model_id, active, call)
+    call = replace(call, generation=generation)
     response_id = derive_id("generateContent", info.id, native.fingerprint())
-    return success(render_generate_response(generation, info.id, response_id, faults), faults)
+    full = render_generate_response(generation, info.id, response_id, active, call)
+    return success(active.apply(RESPONSE, full, call), active, call)
 
 
-async def stream_generate_content(request: Request, model_id: str, faults: frozenset[str]) -> Response:
-    """``:streamGenerateContent``: SSE with ``alt=sse``, else Google's JSON array; errors in the stream's form."""
-    mode: NativeMode = "sse" if request.query_params.get("alt") == "sse" else "json-array"
+async def stream_generate_content(request: Request, model_id: str, active: ActiveFaults) -> Response:
+    """``:streamGenerateContent``: SSE with ``alt=sse``, else Google's JSON array; errors in the stream's
+    form."""
+    sse = request.query_params.get("alt") == "sse"
+    call = replace(call_of(request, "streamGenerateContent"), stream=True)
     try:
-        require_key(request, faults)
-        body = rewrite_gemini(parse_json_body(await request.body()), faults)
-        generation, info, native = answer_request(request, body, model_id, "streamGenerateContent", faults)
+        require_key(request, active, call)
+        body = active.apply(REQUEST, parse_json_body(await request.body()), call)
+        generation, info, native = answer_request(body, model_id, active, call)
     except ProtocolError as raised:
-        return stream_error(raised.error, mode, faults)
+        return stream_error(raised.error, sse, active, call)
+    call = replace(call, generation=generation)
     response_id = derive_id("streamGenerateContent", info.id, native.fingerprint())
-    full = render_generate_response(generation, info.id, response_id, faults)
-    if mode == "json-array" and "stream-without-alt-sse-not-streamed" in faults:
-        return success(full, faults)
-    return native_stream(full, mode, request, faults)
+    full = active.apply(
+        RESPONSE, render_generate_response(generation, info.id, response_id, active, call), call
+    )
+    framing = active.apply(FRAMING, Framing("sse" if sse else "json-array"), call)
+    if framing.mode == "json":  # not streamed after all: answered as a non-streaming success
+        return success(full, active, call)
+    return native_stream(full, framing, request, active, call)
 
 
-def stream_error(error: GoogleError | OpenAIError, mode: NativeMode, faults: Set[str]) -> Response:
+def stream_error(error: GoogleError | OpenAIError, sse: bool, active: ActiveFaults, call: Call) -> Response:
     """A native error on a streaming request: as Google sends it, labelled SSE or wrapped in the array."""
-    if "stream-error-as-200" in faults:
-        return empty_200(SSE_CONTENT_TYPE if mode == "sse" else GEMINI_CONTENT_TYPE)
-    response = render_error(error, faults)
-    if mode == "sse":
-        response.headers["content-type"] = (
-            SSE_CONTENT_TYPE  # FACTS.md: Google labels an SSE request's error so
-        )
+    shown = active.apply(STREAM_ERROR, error, call)
+    if shown is None:
+        return empty_200(SSE_CONTENT_TYPE if sse else GEMINI_CONTENT_TYPE)
+    response = render_error(shown, active, call)
+    if sse:  # FACTS.md: Google labels an SSE request's error so
+        response.headers["content-type"] = SSE_CONTENT_TYPE
         return response
     wrapped = b"[" + bytes(response.body).rstrip(b"\n") + b"\n]"
     return Response(wrapped, status_code=response.status_code, media_type=GEMINI_CONTENT_TYPE)
 
 
-def count_tokens(request: Request, body: Any, model_id: str, faults: frozenset[str]) -> Response:
+def count_tokens(body: Any, model_id: str, active: ActiveFaults, call: Call) -> Response:
     """``:countTokens``: the same count that generateContent reports as promptTokenCount."""
-    native = read_count_tokens_request(body, parse_mode(faults))
-    serving_model(request, model_id, "countTokens", faults)
-    if "count-tokens-zero" in faults:
-        return success({"totalTokens": 0}, faults)
-    prompt, _ = degrade_input(native.prompt, native.sampling, faults)
-    count = count_prompt(prompt)
+    native = read_count_tokens_request(body, parse_mode(active, call))
+    serving_model(model_id, active, call)
+    forwarded = active.apply(FORWARDED, Forwarded(native.prompt, native.sampling, Features()), call)
+    count = count_prompt(forwarded.prompt)
     result: dict[str, Any] = {"totalTokens": count.total}
     if count.details:
         result["promptTokensDetails"] = render_details(count)
-    return success(result, faults)
+    return success(active.apply(RESPONSE, result, call), active, call)

@@ -25,7 +25,6 @@ from typing import Any, Literal
 from conformance.reference.model.engine import Media, Prompt, Role, Sampling, Turn
 from conformance.reference.protocols.errors import ProtocolError, invalid_argument
 from conformance.reference.protocols.media_input import MediaError, read_native_part
-from conformance.reference.protocols.wire import camel_to_snake
 
 Kind = Literal["string", "int", "number", "bool", "bytes", "enum", "message", "struct", "value"]
 
@@ -200,16 +199,24 @@ _TYPE_LABELS: dict[Kind, str] = {
     "struct": "type.googleapis.com/google.protobuf.Struct",
     "value": "type.googleapis.com/google.protobuf.Value",
 }
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _INTEGER_TEXT = re.compile(r"[-+]?\d+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
 
+def camel_to_snake(name: str) -> str:
+    """A field's proto name from its JSON name: ``maxOutputTokens`` -> ``max_output_tokens``."""
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
+
+
 @dataclass(frozen=True)
 class ParseMode:
-    """How leniently a request is read: the two faults that change parsing set these."""
+    """How leniently a request is read (both protocols): snake_case field names accepted, values and
+    unknown fields validated, JSON Schema tool parameters sanitized into Gemini Schemas as a gateway must."""
 
     accept_snake_case: bool = True
     strict: bool = True
+    sanitize_schemas: bool = True
 
 
 @dataclass(frozen=True)

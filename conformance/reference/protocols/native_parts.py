@@ -1,9 +1,8 @@
 """Native rendering of what a candidate holds beyond text: thoughts, code runs, function calls,
-safety ratings, and the body of a prompt blocked for safety (with the faults that distort them)."""
+safety ratings, and the body of a prompt blocked for safety."""
 
 from __future__ import annotations
 
-from collections.abc import Set
 from typing import Any
 
 from conformance.reference.model.engine import Completion, Generation, SafetyRating
@@ -50,13 +49,9 @@ def render_parts(completion: Completion) -> list[dict[str, Any]]:
     return parts
 
 
-def render_candidate_body(
-    completion: Completion, index: int, finish: str, faults: Set[str]
-) -> dict[str, Any]:
-    """One candidate: a blocked one has ``content: {}`` and its ratings (opaque under the fault)."""
+def render_candidate_body(completion: Completion, index: int, finish: str) -> dict[str, Any]:
+    """One candidate ending with ``finish``: a blocked one has ``content: {}`` and its ratings."""
     if completion.blocked:
-        if "safety-block-opaque" in faults:
-            return {"content": {"parts": [{"text": ""}], "role": "model"}, "index": index}
         return {
             "content": {},
             "finishReason": "SAFETY",
@@ -75,13 +70,8 @@ def render_candidate_body(
     return candidate
 
 
-def render_blocked_prompt(generation: Generation, usage: dict[str, Any], faults: Set[str]) -> dict[str, Any]:
+def render_blocked_prompt(generation: Generation, usage: dict[str, Any]) -> dict[str, Any]:
     """The body of a prompt blocked before generation: no candidates, ``promptFeedback.blockReason``."""
-    if "safety-block-opaque" in faults:
-        return {
-            "candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "index": 0}],
-            "usageMetadata": usage,
-        }
     feedback: dict[str, Any] = {"blockReason": generation.block_reason}
     if generation.prompt_safety_ratings:
         feedback["safetyRatings"] = render_ratings(generation.prompt_safety_ratings)

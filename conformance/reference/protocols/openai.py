@@ -9,32 +9,49 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Set
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from conformance.reference.endpoints import Endpoint, Handler, guarded
-from conformance.reference.faults.degrade import degrade_input
-from conformance.reference.faults.media_faults import rewrite_openai
-from conformance.reference.faults.tool_faults import degrade_features, distort_generation
-from conformance.reference.model.engine import Completion, Media, Prompt, Role, Sampling, Turn
+from conformance.reference.faults.fault import ActiveFaults
+from conformance.reference.faults.seams import (
+    CREDENTIALS,
+    DOCUMENT,
+    ERROR,
+    FORWARDED,
+    FRAMING,
+    GENERATION,
+    MODEL,
+    PARSE_MODE,
+    REQUEST,
+    RESPONSE,
+    STREAM_ERROR,
+    USAGE,
+    Call,
+    Forwarded,
+    Framing,
+    Method,
+    Usage,
+)
+from conformance.reference.model.engine import Completion, Generation, Media, Prompt, Role, Sampling, Turn
 from conformance.reference.model.features import Features, openai_features
-from conformance.reference.model.function_turns import check_function_turns, last_replies, split_responses
+from conformance.reference.model.function_turns import check_function_turns, last_replies
 from conformance.reference.model.ids import derive_id
 from conformance.reference.model.responder import respond
-from conformance.reference.protocols.auth import authenticate
+from conformance.reference.protocols.auth import presented
 from conformance.reference.protocols.errors import (
     GoogleError,
     OpenAIError,
     ProtocolError,
-    openai_as_internal,
     openai_bad_key,
     openai_invalid,
     openai_model_not_found,
 )
+from conformance.reference.protocols.gemini_request import ParseMode
 from conformance.reference.protocols.media_input import MediaError, read_openai_part
 from conformance.reference.protocols.openai_tools import messages_to_contents, render_tool_calls
 from conformance.reference.protocols.streaming import SSE_CONTENT_TYPE, empty_200, openai_stream
@@ -63,13 +80,17 @@ class ChatRequest:
     contents: tuple[Mapping[str, Any], ...] = ()
 
 
-def render_error(error: OpenAIError | GoogleError, faults: Set[str]) -> Response:
-    """An OpenAI error response, as the active faults would distort it."""
+def call_of(request: Request, method: Method | None = None) -> Call:
+    """An OpenAI call of ``method`` on this request's gateway."""
+    return Call("openai", settings_of(request).catalogue, method)
+
+
+def render_error(error: OpenAIError | GoogleError, active: ActiveFaults, call: Call) -> Response:
+    """An OpenAI error response, as the active faults leave it."""
     if isinstance(error, GoogleError):  # pragma: no cover - these handlers raise OpenAIErrors
         error = OpenAIError(error.http_status, error.message)
-    if "errors-as-500" in faults:
-        error = openai_as_internal(error)
-    return openai_response(error.body(), error.http_status)
+    shown = active.apply(ERROR, error, call)
+    return openai_response(shown.body(), shown.http_status)
 
 
 def route_not_found(request: Request) -> OpenAIError:
@@ -79,16 +100,24 @@ def route_not_found(request: Request) -> OpenAIError:
 
 def openai_endpoint(handler: Handler) -> Endpoint:
     """Wrap a OpenAI handler so that a ProtocolError becomes a OpenAI error response."""
-    return guarded(handler, render_error)
+    return guarded(handler, render_error, call_of)
 
 
-def require_key(request: Request, faults: Set[str]) -> None:
+def require_key(request: Request, active: ActiveFaults, call: Call) -> None:
     """Raise the OpenAI 401 unless the request carries the gateway's key."""
-    verdict = authenticate(
-        request, settings_of(request).api_key, read_goog_header="x-goog-api-key-rejected" not in faults
-    )
+    credentials = active.apply(CREDENTIALS, presented(request), call)
+    verdict = credentials.verdict(settings_of(request).api_key)
     if verdict != "ok":
         raise ProtocolError(openai_bad_key(provided=verdict == "invalid"))
+
+
+def success(body: dict[str, Any], active: ActiveFaults, call: Call) -> Response:
+    """An OpenAI 200 holding one JSON document (a body that already passed the ``response`` seam)."""
+    framing = active.apply(FRAMING, Framing("json"), call)
+    response = openai_response(active.apply(DOCUMENT, body, call))
+    if framing.content_type is not None:
+        response.headers["content-type"] = framing.content_type
+    return response
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -270,7 +299,7 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
     return Prompt(turns=tuple(turns), system=system)
 
 
-def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> ChatRequest:
+def read_chat_request(body: Any, mode: ParseMode) -> ChatRequest:
     """Check a chat completion body and translate it for the engine."""
     if not isinstance(body, dict):
         raise _invalid_type("body", "an object", body)
@@ -281,6 +310,7 @@ def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> Cha
         )
     if not isinstance(model, str):
         raise _invalid_type("model", "a string", model)
+    strict = mode.strict
     prompt = _prompt(body.get("messages"), strict)
     _bounded(body, "temperature", 0, 2, strict, integer=False)
     _bounded(body, "top_p", 0, 1, strict, integer=False)
@@ -311,7 +341,7 @@ def read_chat_request(body: Any, strict: bool, unsanitized: bool = False) -> Cha
     )
     stream, include_usage = _stream(body, strict)
     fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
-    features = openai_features(body, unsanitized=unsanitized)
+    features = openai_features(body, unsanitized=not mode.sanitize_schemas)
     contents = tuple(messages_to_contents(body["messages"]))
     return ChatRequest(
         model=model,
@@ -352,23 +382,22 @@ def _stream(body: Mapping[str, Any], strict: bool) -> tuple[bool, bool]:
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def render_choice(
-    completion: Completion, index: int, faults: Set[str], fingerprint: str = ""
-) -> dict[str, Any]:
+def render_choice(completion: Completion, index: int, fingerprint: str = "") -> dict[str, Any]:
     """One choice of a chat completion (function calls as ``tool_calls``, finish ``tool_calls``)."""
-    finish = "stop" if "finish-reason-always-stop" in faults else FINISH_REASONS[completion.finish_reason]
-    if completion.calls and "tool-calls-finish-stop" not in faults:
-        finish = "tool_calls"
-    choice: dict[str, Any] = {"index": index}
-    if "openai-message-missing" not in faults:
-        shown = (completion.text or not completion.calls) and not completion.blocked
-        content = completion.text if shown else None
-        message: dict[str, Any] = {"role": "assistant", "content": content}
-        if completion.calls:
-            message["tool_calls"] = render_tool_calls(completion, fingerprint, faults)
-        choice["message"] = message
-    choice["finish_reason"] = finish
-    return choice
+    finish = "tool_calls" if completion.calls else FINISH_REASONS[completion.finish_reason]
+    shown = (completion.text or not completion.calls) and not completion.blocked
+    message: dict[str, Any] = {"role": "assistant", "content": completion.text if shown else None}
+    if completion.calls:
+        message["tool_calls"] = render_tool_calls(completion, fingerprint)
+    return {"index": index, "message": message, "finish_reason": finish}
+
+
+def render_usage(generation: Generation, active: ActiveFaults, call: Call) -> dict[str, Any]:
+    """``usage``: the prompt, completion and total tokens (OpenAI's usage counts no thoughts)."""
+    prompt = generation.prompt.total
+    output = generation.candidates_token_count
+    usage = active.apply(USAGE, Usage(prompt, output, 0, prompt + output), call)
+    return {"prompt_tokens": usage.prompt, "completion_tokens": usage.output, "total_tokens": usage.total}
 
 
 def _refusal(field: str, message: str) -> ProtocolError:
@@ -379,9 +408,10 @@ def _refusal(field: str, message: str) -> ProtocolError:
 
 
 @openai_endpoint
-async def chat_completions(request: Request, faults: frozenset[str]) -> Response:
+async def chat_completions(request: Request, active: ActiveFaults) -> Response:
     """``POST {p}/chat/completions``, streamed as chat.completion.chunk events when ``stream`` is true."""
-    require_key(request, faults)
+    call = call_of(request, "chat.completions")
+    require_key(request, active, call)
     raw = await request.body()
     try:
         body = json.loads(raw.decode("utf-8"))
@@ -397,54 +427,55 @@ async def chat_completions(request: Request, faults: frozenset[str]) -> Response
         ) from None
     try:
         chat = read_chat_request(
-            rewrite_openai(body, faults),
-            strict="invalid-argument-unchecked" not in faults,
-            unsanitized="tool-schema-unsanitized" in faults,
+            active.apply(REQUEST, body, call), active.apply(PARSE_MODE, ParseMode(), call)
         )
-        catalogue = settings_of(request).catalogue
-        model_id = chat.model.removeprefix("models/")
-        info = catalogue.get(model_id)
+        info = active.apply(MODEL, call.catalogue.get(chat.model.removeprefix("models/")), call)
         if info is None:
-            if "unknown-model-fallback" not in faults:
-                raise ProtocolError(openai_model_not_found(chat.model))
-            info = catalogue.default
-    except ProtocolError:
-        if "stream-error-as-200" in faults and isinstance(body, dict) and body.get("stream") is True:
+            raise ProtocolError(openai_model_not_found(chat.model))
+    except ProtocolError as raised:
+        streamed = isinstance(body, dict) and body.get("stream") is True
+        if streamed and active.apply(STREAM_ERROR, raised.error, replace(call, stream=True)) is None:
             return empty_200(SSE_CONTENT_TYPE)
         raise
-    prompt, sampling = degrade_input(chat.prompt, chat.sampling, faults)
-    contents = list(chat.contents)
-    if "parallel-responses-split" in faults:
-        contents = split_responses(contents)
-    check_function_turns(contents, _refusal, require_signatures=False)
-    features = degrade_features(chat.features, faults)
-    generation = respond(prompt, sampling, features, last_replies(contents), chat.fingerprint)
-    generation = distort_generation(generation, faults)
-    prompt_tokens = generation.prompt.total
-    completion_tokens = generation.candidates_token_count
-    result: dict[str, Any] = {}
-    if "response-ids-dropped" not in faults:
-        result["id"] = "chatcmpl-" + derive_id("chat.completion", info.id, chat.fingerprint, length=29)
-    result["object"] = "chat.completion"
-    result["created"] = int(time.time())
-    result["model"] = chat.model
-    result["choices"] = [
-        render_choice(choice, index, faults, chat.fingerprint)
-        for index, choice in enumerate(generation.candidates)
-    ] or [{"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}]
-    result["usage"] = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens if "usage-misreported" in faults else prompt_tokens + completion_tokens,
+    call = replace(call, stream=chat.stream, include_usage=chat.include_usage)
+    forwarded = active.apply(
+        FORWARDED, Forwarded(chat.prompt, chat.sampling, chat.features, chat.contents), call
+    )
+    check_function_turns(forwarded.contents, _refusal, require_signatures=False)
+    generation = respond(
+        forwarded.prompt,
+        forwarded.sampling,
+        forwarded.features,
+        last_replies(forwarded.contents),
+        chat.fingerprint,
+    )
+    generation = active.apply(GENERATION, generation, call)
+    call = replace(call, generation=generation)
+    result: dict[str, Any] = {
+        "id": "chatcmpl-" + derive_id("chat.completion", info.id, chat.fingerprint, length=29),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": chat.model,
+        "choices": [
+            render_choice(choice, index, chat.fingerprint)
+            for index, choice in enumerate(generation.candidates)
+        ]
+        or [
+            {"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}
+        ],
+        "usage": render_usage(generation, active, call),
     }
+    result = active.apply(RESPONSE, result, call)
     if chat.stream:
-        return openai_stream(result, chat.include_usage, request, faults)
-    return openai_response(result)
+        framing = active.apply(FRAMING, Framing("sse", eol=b"\n", done=True), call)
+        return openai_stream(result, framing, request, active, call)
+    return success(result, active, call)
 
 
 @openai_endpoint
-async def list_models(request: Request, faults: frozenset[str]) -> Response:
+async def list_models(request: Request, active: ActiveFaults) -> Response:
     """``GET {p}/models``: the OpenAI model list."""
-    require_key(request, faults)
-    models = settings_of(request).catalogue.models
-    return openai_response({"object": "list", "data": [model.openai_json() for model in models]})
+    call = call_of(request, "models.list")
+    require_key(request, active, call)
+    body = {"object": "list", "data": [model.openai_json() for model in call.catalogue.models]}
+    return success(active.apply(RESPONSE, body, call), active, call)

@@ -11,7 +11,7 @@ An assistant message's ``tool_calls`` become ``functionCall`` parts (``function.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.reference.model.engine import Completion, FunctionCall
@@ -116,25 +116,17 @@ def tool_call_id(fingerprint: str, call: FunctionCall, index: int) -> str:
     ).replace("-", "x").replace("_", "y")
 
 
-def render_tool_calls(completion: Completion, fingerprint: str, faults: Set[str]) -> list[dict[str, Any]]:
-    """``message.tool_calls`` for a completion's function calls (with the OpenAI-side faults).
+def render_tool_calls(completion: Completion, fingerprint: str) -> list[dict[str, Any]]:
+    """``message.tool_calls`` for a completion's function calls.
 
     Thought signatures are not sent on this route (the spec's tool call has no place for them; Google's
     ``extra_content`` extension is not modelled), and replayed calls are not required to carry one.
     """
-    rendered = []
-    for index, call in enumerate(completion.calls):
-        call_id = (
-            call.name if "function-call-id-is-name" in faults else tool_call_id(fingerprint, call, index)
-        )
-        if "thought-signature-in-call-id" in faults and call.signature:
-            call_id = f"{call_id}__thought__{call.signature}"
-        arguments: Any = (
-            dict(call.args)
-            if "tool-call-arguments-object" in faults
-            else json.dumps(call.args, ensure_ascii=False)
-        )
-        rendered.append(
-            {"id": call_id, "type": "function", "function": {"name": call.name, "arguments": arguments}}
-        )
-    return rendered
+    return [
+        {
+            "id": tool_call_id(fingerprint, call, index),
+            "type": "function",
+            "function": {"name": call.name, "arguments": json.dumps(call.args, ensure_ascii=False)},
+        }
+        for index, call in enumerate(completion.calls)
+    ]

@@ -7,7 +7,8 @@ same responseId, usage on every event and growing, finishReason only on the last
 are chat.completion.chunk objects (role on the first delta, finish_reason on a final empty delta,
 the include_usage chunk last). Framing follows FACTS.md: native SSE ``data: <json>\\r\\n\\r\\n`` with
 no ``[DONE]``, the native JSON array ``[{...}\\n,\\r\\n{...}\\n]``, OpenAI ``data: <json>\\n\\n`` then
-``data: [DONE]``. The stream faults of ``faults.py`` each change one of these facts.
+``data: [DONE]``. The stream faults change these facts at the seams ``text_deltas``, ``stream_events``,
+``document`` and ``framing`` (``faults/seams.py``).
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator, Set
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from conformance.reference.faults.fault import ActiveFaults
+from conformance.reference.faults.seams import DOCUMENT, STREAM_EVENTS, TEXT_DELTAS, Call, Framing
 from conformance.reference.model.engine import split_pieces, tokenize
-from conformance.reference.protocols.wire import GEMINI_CONTENT_TYPE, snake_keys
+from conformance.reference.protocols.wire import GEMINI_CONTENT_TYPE
 from conformance.reference.settings import settings_of
 
-NativeMode = Literal["sse", "json-array"]
+Deltas = Callable[[str], list[str]]
+"""How a streamed text part is cut: the text in, the successive pieces out."""
 
 MAX_TEXT_EVENTS = 6
 SSE_CONTENT_TYPE = "text/event-stream"
@@ -37,11 +41,8 @@ def stream_delay(request: Request) -> float:
     return settings_of(request).stream_delay
 
 
-def split_text(text: str, cumulative: bool = False) -> list[str]:
-    """A text cut into at most ``MAX_TEXT_EVENTS`` consecutive groups of the engine's pieces.
-
-    With ``cumulative`` (a fault), each group is the whole text so far instead of a delta.
-    """
+def split_text(text: str) -> list[str]:
+    """A text cut into at most ``MAX_TEXT_EVENTS`` consecutive groups of the engine's pieces."""
     pieces = split_pieces(text) or ("",)
     groups = min(len(pieces), MAX_TEXT_EVENTS)
     size, extra = divmod(len(pieces), groups)
@@ -51,19 +52,22 @@ def split_text(text: str, cumulative: bool = False) -> list[str]:
         stop = start + size + (1 if n < extra else 0)
         out.append("".join(pieces[start:stop]))
         start = stop
-    if cumulative:
-        out = ["".join(out[: n + 1]) for n in range(len(out))]
     return out
+
+
+def text_deltas(active: ActiveFaults, call: Call) -> Deltas:
+    """``split_text`` as the active faults leave its pieces (the ``text_deltas`` seam)."""
+    return lambda text: active.apply(TEXT_DELTAS, split_text(text), call)
 
 
 # -- Gemini ------------------------------------------------------------------------------------
 
 
-def _part_units(part: dict[str, Any], cumulative: bool) -> list[dict[str, Any]]:
+def _part_units(part: dict[str, Any], deltas: Deltas) -> list[dict[str, Any]]:
     """A part as it is streamed: a text part in groups (its signature on the last), any other part whole."""
     if not isinstance(part.get("text"), str) or set(part) - _TEXT_KEYS:
         return [part]
-    texts = split_text(part["text"], cumulative)
+    texts = deltas(part["text"])
     units = []
     for n, text in enumerate(texts):
         unit = {"text": text, **{k: v for k, v in part.items() if k not in ("text", "thoughtSignature")}}
@@ -73,21 +77,13 @@ def _part_units(part: dict[str, Any], cumulative: bool) -> list[dict[str, Any]]:
     return units
 
 
-def _usage_key(body: dict[str, Any]) -> str | None:
-    return next(
-        (key for key in ("usageMetadata", "cpaUsageMetadata") if isinstance(body.get(key), dict)), None
-    )
-
-
 def _partial_usage(usage: dict[str, Any], emitted: int) -> dict[str, Any]:
     """Usage as it stands after ``emitted`` output tokens: the prompt counted, the output so far."""
     partial = dict(usage)
     final = usage.get("candidatesTokenCount", 0)
     partial.pop("candidatesTokenCount", None)
     total = usage.get("totalTokenCount")
-    if (
-        isinstance(total, int) and total >= final
-    ):  # (under usage-misreported the total omits the output anyway)
+    if isinstance(total, int) and total >= final:  # (a total that leaves out the output stays as it is)
         partial["totalTokenCount"] = total - final + emitted
     if emitted:  # zero counts are omitted, as Google does on the first events
         items = list(partial.items())
@@ -97,22 +93,20 @@ def _partial_usage(usage: dict[str, Any], emitted: int) -> dict[str, Any]:
     return partial
 
 
-def gemini_events(full: dict[str, Any], faults: Set[str]) -> list[dict[str, Any]]:
+def gemini_events(full: dict[str, Any], deltas: Deltas = split_text) -> list[dict[str, Any]]:
     """The events of a native stream whose whole is the GenerateContentResponse ``full``."""
     candidates = full.get("candidates")
     if not isinstance(candidates, list) or not candidates:
         return [full]
-    cumulative = "stream-cumulative-text" in faults
     units = [
         [
             unit
             for part in (candidate.get("content") or {}).get("parts", [])
-            for unit in _part_units(part, cumulative)
+            for unit in _part_units(part, deltas)
         ]
         for candidate in candidates
     ]
     count = max(1, *(len(u) for u in units))
-    usage_key = _usage_key(full)
     emitted = 0
     events: list[dict[str, Any]] = []
     for n in range(count):
@@ -135,107 +129,65 @@ def gemini_events(full: dict[str, Any], faults: Set[str]) -> list[dict[str, Any]
         for key, value in full.items():
             if key == "candidates":
                 event[key] = streamed
-            elif key == usage_key:
+            elif key == "usageMetadata" and isinstance(value, dict):
                 event[key] = copy.deepcopy(value) if last else _partial_usage(value, emitted)
             else:
                 event[key] = value
         events.append(event)
-    return _distort_gemini(events, usage_key, faults)
-
-
-def _distort_gemini(
-    events: list[dict[str, Any]], usage_key: str | None, faults: Set[str]
-) -> list[dict[str, Any]]:
-    if "stream-finish-reason-missing" in faults:
-        for candidate in events[-1].get("candidates", []):
-            candidate.pop("finishReason", None)
-    if "stream-usage-only-on-last-event" in faults and usage_key:
-        for event in events[:-1]:
-            event.pop(usage_key, None)
-    if "stream-response-id-changes" in faults:
-        for n, event in enumerate(events):
-            if "responseId" in event:
-                event["responseId"] = f"{event['responseId']}{n}"
-    if "stream-tool-calls-dropped" in faults:
-        for event in events:
-            for candidate in event.get("candidates", []):
-                parts = candidate.get("content", {}).get("parts")
-                if isinstance(parts, list):
-                    candidate["content"]["parts"] = [p for p in parts if "functionCall" not in p]
-    if "openai-chunks-on-native-stream" in faults:
-        events = [_as_openai_chunk(event) for event in events]
     return events
 
 
-def _as_openai_chunk(event: dict[str, Any]) -> dict[str, Any]:
-    choices = []
-    for position, candidate in enumerate(event.get("candidates", [])):
-        texts = [
-            p.get("text", "")
-            for p in (candidate.get("content") or {}).get("parts", [])
-            if isinstance(p, dict)
-        ]
-        finish = candidate.get("finishReason")
-        choices.append(
-            {
-                "index": candidate.get("index", position),
-                "delta": {"content": "".join(texts)},
-                "finish_reason": None if finish is None else finish.lower(),
-            }
-        )
-    return {
-        "id": f"chatcmpl-{event.get('responseId', '')}",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": event.get("modelVersion", ""),
-        "choices": choices,
-    }
+def json_array_frames(documents: list[bytes]) -> list[bytes]:
+    """Google's JSON array, one frame per element: ``[{...}\\n,\\r\\n{...}\\n]``."""
+    frames = [(b"[" if n == 0 else b"\n,\r\n") + document for n, document in enumerate(documents)]
+    frames[-1] += b"\n]"
+    return frames
 
 
-def native_frames(
-    events: list[dict[str, Any]], mode: NativeMode, faults: Set[str]
-) -> tuple[list[bytes], str]:
-    """The bytes of each event on the wire and the Content-Type, in a native mode."""
-    if mode == "json-array" and "stream-array-served-as-sse" in faults:
-        mode = "sse"
-    if mode == "json-array":
-        texts = [json.dumps(event, indent=2, ensure_ascii=False).encode("utf-8") for event in events]
-        frames = [(b"[" if n == 0 else b"\n,\r\n") + text for n, text in enumerate(texts)]
-        frames[-1] += b"\n]"
-        return frames, GEMINI_CONTENT_TYPE
-    eol = b"\n" if "sse-lf-separators" in faults else b"\r\n"
-    head = b"event: message" + eol if "sse-event-lines" in faults else b""
-    frames = [
-        head
-        + b"data: "
-        + json.dumps(event, ensure_ascii=False, separators=(",", ": ")).encode("utf-8")
-        + eol
-        + eol
-        for event in events
-    ]
-    if "done-on-native-stream" in faults:
+def sse_frames(payloads: list[bytes], framing: Framing) -> list[bytes]:
+    """One SSE event per payload (its ``data:``), shaped by ``framing``."""
+    eol = framing.eol
+    head = b"event: message" + eol if framing.event_line else b""
+    frames = [head + b"data: " + payload + eol + eol for payload in payloads]
+    if framing.done:
         frames.append(head + b"data: [DONE]" + eol + eol)
-    if "sse-final-frame-unterminated" in faults:
+    if not framing.terminated:
         frames[-1] = frames[-1].rstrip(b"\r\n")
-    if "sse-served-as-json" in faults:
-        return frames, "application/json"
-    return frames, SSE_CONTENT_TYPE
+    return frames
 
 
-def native_stream(full: dict[str, Any], mode: NativeMode, request: Request, faults: Set[str]) -> Response:
-    """The streamed answer of ``:streamGenerateContent`` whose whole is ``full``."""
-    events = gemini_events(full, faults)
-    if "snake-case-output" in faults:
-        events = [snake_keys(event) for event in events]
-    frames, media_type = native_frames(events, mode, faults)
+def native_frames(events: list[Any], framing: Framing) -> tuple[list[bytes], str]:
+    """The bytes of each event on the wire and the Content-Type, in a native stream's framing."""
+    if framing.mode == "json-array":
+        texts = [json.dumps(event, indent=2, ensure_ascii=False).encode("utf-8") for event in events]
+        return json_array_frames(texts), framing.content_type or GEMINI_CONTENT_TYPE
+    payloads = [
+        json.dumps(event, ensure_ascii=False, separators=(",", ": ")).encode("utf-8") for event in events
+    ]
+    return sse_frames(payloads, framing), framing.content_type or SSE_CONTENT_TYPE
+
+
+def native_stream(
+    full: dict[str, Any], framing: Framing, request: Request, active: ActiveFaults, call: Call
+) -> Response:
+    """The streamed answer of ``:streamGenerateContent`` whose whole is ``full``.
+
+    A prompt blocked before generation has no candidates to cut: its one event is the whole answer, sent
+    as it is (the ``stream_events`` seam is for the events an answer is cut into).
+    """
+    events = gemini_events(full, text_deltas(active, call))
+    if full.get("candidates"):
+        events = active.apply(STREAM_EVENTS, events, call)
+    documents = [active.apply(DOCUMENT, event, call) for event in events]
+    frames, media_type = native_frames(documents, framing)
     headers = {"content-disposition": "attachment"} if media_type == SSE_CONTENT_TYPE else None
-    return paced(frames, media_type, stream_delay(request), faults, headers)
+    return paced(frames, media_type, stream_delay(request), framing.buffered, headers)
 
 
 # -- OpenAI ------------------------------------------------------------------------------------
 
 
-def tool_call_deltas(n: int, call: dict[str, Any], faults: Set[str]) -> list[dict[str, Any]]:
+def tool_call_deltas(n: int, call: dict[str, Any]) -> list[dict[str, Any]]:
     """A tool call as streamed: id, type and name with the first half of the arguments, then the rest."""
     function = call.get("function") or {}
     arguments = function.get("arguments")
@@ -246,37 +198,28 @@ def tool_call_deltas(n: int, call: dict[str, Any], faults: Set[str]) -> list[dic
         head["function"] = {**function, "arguments": arguments[:cut]}
         rest = {"function": {"arguments": arguments[cut:]}}
     deltas = [head] if rest is None else [head, rest]
-    if "stream-tool-call-index-missing" in faults:
-        return deltas
     return [{"index": n, **delta} for delta in deltas]
 
 
-def openai_chunks(result: dict[str, Any], include_usage: bool, faults: Set[str]) -> list[dict[str, Any]]:
+def openai_chunks(
+    result: dict[str, Any], include_usage: bool, deltas: Deltas = split_text
+) -> list[dict[str, Any]]:
     """The chat.completion.chunk objects whose whole is the chat.completion ``result``."""
     base = {k: v for k, v in result.items() if k not in ("choices", "usage")}
-    base["object"] = "chat.completion" if "openai-chunk-object-wrong" in faults else "chat.completion.chunk"
-    cumulative = "stream-cumulative-text" in faults
-    choices = result.get("choices", [])
-    if "openai-stream-first-choice-only" in faults:
-        choices = choices[:1]
+    base["object"] = "chat.completion.chunk"
     lanes: list[list[tuple[int, dict[str, Any], str | None]]] = []
-    for position, choice in enumerate(choices):
+    for position, choice in enumerate(result.get("choices", [])):
         index = choice.get("index", position)
         message = choice.get("message") or {}
-        first: dict[str, Any] = {} if "openai-stream-role-missing" in faults else {"role": "assistant"}
-        first["content"] = ""
+        first: dict[str, Any] = {"role": "assistant", "content": ""}
         first.update({k: v for k, v in message.items() if k not in ("role", "content", "tool_calls")})
         lane: list[tuple[int, dict[str, Any], str | None]] = [(index, first, None)]
         content = message.get("content")
         if isinstance(content, str) and content:
-            lane.extend((index, {"content": text}, None) for text in split_text(content, cumulative))
-        if "stream-tool-calls-dropped" not in faults:
-            for n, call in enumerate(message.get("tool_calls") or []):
-                lane.extend(
-                    (index, {"tool_calls": [delta]}, None) for delta in tool_call_deltas(n, call, faults)
-                )
-        finish = None if "openai-stream-finish-reason-missing" in faults else choice.get("finish_reason")
-        lane.append((index, {}, finish))
+            lane.extend((index, {"content": text}, None) for text in deltas(content))
+        for n, call in enumerate(message.get("tool_calls") or []):
+            lane.extend((index, {"tool_calls": [delta]}, None) for delta in tool_call_deltas(n, call))
+        lane.append((index, {}, choice.get("finish_reason")))
         lanes.append(lane)
     chunks: list[dict[str, Any]] = []
     for step in range(max((len(lane) for lane in lanes), default=0)):
@@ -284,39 +227,27 @@ def openai_chunks(result: dict[str, Any], include_usage: bool, faults: Set[str])
             if step < len(lane):
                 index, delta, finish = lane[step]
                 chunk = {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
-                if include_usage or "include-usage-ignored" in faults:
-                    chunk["usage"] = (
-                        result.get("usage")
-                        if "openai-usage-on-every-chunk" in faults and include_usage
-                        else None
-                    )
+                if include_usage:
+                    chunk["usage"] = None
                 chunks.append(chunk)
-    if include_usage and "include-usage-ignored" not in faults:
+    if include_usage:
         chunks.append({**base, "choices": [], "usage": result.get("usage")})
-    if "stream-response-id-changes" in faults:
-        for n, chunk in enumerate(chunks):
-            if "id" in chunk:
-                chunk["id"] = f"{chunk['id']}{n}"
     return chunks
 
 
 def openai_stream(
-    result: dict[str, Any], include_usage: bool, request: Request, faults: Set[str]
+    result: dict[str, Any], framing: Framing, request: Request, active: ActiveFaults, call: Call
 ) -> Response:
     """The streamed answer of ``/chat/completions`` with ``stream: true`` whose whole is ``result``."""
-    head = b"event: message\n" if "sse-event-lines" in faults else b""
-    frames = [
-        head
-        + b"data: "
-        + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        + b"\n\n"
-        for chunk in openai_chunks(result, include_usage, faults)
+    chunks = openai_chunks(result, call.include_usage, text_deltas(active, call))
+    payloads = [
+        json.dumps(active.apply(DOCUMENT, chunk, call), separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8"
+        )
+        for chunk in active.apply(STREAM_EVENTS, chunks, call)
     ]
-    if "openai-stream-done-missing" not in faults:
-        frames.append(head + b"data: [DONE]\n\n")
-    if "sse-final-frame-unterminated" in faults:
-        frames[-1] = frames[-1].rstrip(b"\n")
-    return paced(frames, SSE_CONTENT_TYPE, stream_delay(request), faults)
+    frames = sse_frames(payloads, framing)
+    return paced(frames, framing.content_type or SSE_CONTENT_TYPE, stream_delay(request), framing.buffered)
 
 
 # -- delivery ----------------------------------------------------------------------------------
@@ -326,13 +257,13 @@ def paced(
     frames: list[bytes],
     media_type: str,
     delay: float,
-    faults: Set[str],
+    buffered: bool = False,
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A 200 that sends each frame as it is ready, ``delay`` seconds apart (all at the end when buffered)."""
 
     async def body() -> AsyncIterator[bytes]:
-        if "stream-buffered" in faults:
+        if buffered:
             await asyncio.sleep(delay * (len(frames) - 1))
             yield b"".join(frames)
             return

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.responses import Response
 
 GEMINI_CONTENT_TYPE = "application/json; charset=UTF-8"
 OPENAI_CONTENT_TYPE = "application/json"
-
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def camel_to_snake(name: str) -> str:
-    """``maxOutputTokens`` -> ``max_output_tokens``."""
-    return _CAMEL_BOUNDARY.sub("_", name).lower()
-
-
-def snake_keys(value: Any) -> Any:
-    """A JSON value with every object key turned to snake_case (the snake-case-output fault)."""
-    if isinstance(value, dict):
-        return {camel_to_snake(key): snake_keys(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [snake_keys(item) for item in value]
-    return value
 
 
 def gemini_bytes(body: Any) -> bytes:

@@ -1,0 +1,74 @@
+"""Faults in error answers: the HTTP status, the error body's envelope, and errors hidden behind a 200."""
+
+from __future__ import annotations
+
+from conformance.reference.faults.fault import BOTH, Fault, at
+from conformance.reference.faults.seams import ERROR, STREAM_ERROR, Call
+from conformance.reference.protocols.errors import GoogleError, OpenAIError, OpenAIErrorType
+
+
+class ErrorsAs500(Fault):
+    """Every error on either route is answered with HTTP 500 (native body: code 500, status INTERNAL;
+    OpenAI body unchanged)."""
+
+    name = "errors-as-500"
+    bug_class = "F40"
+    protocol = "gemini"
+    feature = "error-status"
+    affects = BOTH
+    caught_by = (
+        "gemini/errors/missing-contents",
+        "gemini/errors/unknown-model",
+        "openai/errors/missing-messages",
+    )
+
+    @at(ERROR)
+    def as_500(self, error: GoogleError | OpenAIError, call: Call) -> GoogleError | OpenAIError:
+        if isinstance(error, GoogleError):
+            return GoogleError(500, error.message, error.details)
+        return OpenAIError(500, error.message, error.type, error.param, error.code)
+
+
+class ErrorsOpenAIEnvelope(Fault):
+    """Native errors are returned in the OpenAI form {error: {message, type, param, code}} with the right
+    HTTP status."""
+
+    name = "errors-openai-envelope"
+    bug_class = "F41"
+    protocol = "gemini"
+    feature = "error-envelope"
+    caught_by = (
+        "gemini/errors/bad-key",
+        "gemini/errors/missing-contents",
+        "gemini/errors/missing-key",
+    )
+
+    @at(ERROR)
+    def openai_envelope(self, error: GoogleError | OpenAIError, call: Call) -> GoogleError | OpenAIError:
+        if call.protocol != "gemini" or not isinstance(error, GoogleError):
+            return error
+        kind: OpenAIErrorType = "server_error" if error.http_status >= 500 else "invalid_request_error"
+        return OpenAIError(error.http_status, error.message, kind, None, error.status.lower())
+
+
+class StreamErrorAs200(Fault):
+    """An error on a streaming request of either protocol (unknown model, bad request) is answered HTTP
+    200 with an empty stream."""
+
+    name = "stream-error-as-200"
+    bug_class = "F05"
+    protocol = "gemini"
+    feature = "streaming-errors"
+    affects = BOTH
+    caught_by = (
+        "gemini/streaming-json-array/bad-request",
+        "gemini/streaming-json-array/unknown-model",
+        "gemini/streaming-sse/bad-request",
+        "gemini/streaming-sse/unknown-model",
+        "openai/streaming/bad-request",
+        "openai/streaming/unknown-model",
+    )
+
+    @at(STREAM_ERROR)
+    def hidden(self, error: GoogleError | OpenAIError | None, call: Call) -> GoogleError | OpenAIError | None:
+        return None

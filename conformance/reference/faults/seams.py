@@ -1,0 +1,218 @@
+"""The seams of the reference gateway: the named points where a fault changes a value on its way.
+
+A seam is a place in the request's path through the reference (the decoded request, the usage block,
+the stream events, the error...) where the handler calls ``active.apply(SEAM, value, call)`` and uses
+what comes back. Each active fault that plugs into that seam gets the value and the ``Call`` (what the
+handler knows of the request) and returns the value as the faulty gateway would have it; a clean
+reference returns every value unchanged. Faults at one seam are applied in registry order (the areas in
+the order ``registry.AREAS`` lists them, then definition order in each area module); most commute, and
+an area module says where one must follow another.
+
+``SEAMS`` below is the whole set, each with the value that flows through it and where it is applied. The
+small value types that exist only to be passed through a seam (``Call``, ``Forwarded``, ``Usage``,
+``Framing``) live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from conformance.reference.model.catalogue import Catalogue, ModelInfo
+    from conformance.reference.model.engine import Generation, Prompt, Sampling
+    from conformance.reference.model.features import Features
+    from conformance.reference.protocols.auth import Credentials
+    from conformance.reference.protocols.errors import GoogleError, OpenAIError
+    from conformance.reference.protocols.gemini_request import ParseMode
+
+Protocol = Literal["gemini", "openai"]
+Method = Literal[
+    "models.list", "models.get", "generateContent", "streamGenerateContent", "countTokens", "chat.completions"
+]
+FramingMode = Literal["json", "json-array", "sse"]
+
+T = TypeVar("T")
+C = TypeVar("C")
+
+
+@dataclass(frozen=True, eq=False)
+class Seam(Generic[T, C]):
+    """A named point of the reference where faults change a value of type ``T``, given a context ``C``."""
+
+    name: str
+    value: str
+    where: str
+
+    def __repr__(self) -> str:
+        return f"<seam {self.name}>"
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a seam knows of the request being answered: its protocol and method, and what came of it.
+
+    ``method`` is None for an error before the method was known (an unknown route). ``stream`` and
+    ``include_usage`` are what an OpenAI request asked (a native stream is ``streamGenerateContent``);
+    ``generation`` is the model's answer once there is one.
+    """
+
+    protocol: Protocol
+    catalogue: Catalogue
+    method: Method | None = None
+    stream: bool = False
+    include_usage: bool = False
+    generation: Generation | None = None
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """What the gateway hands the model: the conversation, the sampling, the features beyond text, and
+    the contents in native form that the function-turn rules check (the OpenAI messages translated)."""
+
+    prompt: Prompt
+    sampling: Sampling
+    features: Features
+    contents: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The token counts a response reports, before they are rendered in the protocol's usage block.
+
+    ``total`` is what the response says the total is; OpenAI's usage has no thoughts (``thoughts`` 0).
+    """
+
+    prompt: int
+    output: int
+    thoughts: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How a success answer goes on the wire, and when.
+
+    ``mode``: one JSON document, Google's JSON array, or SSE events. ``content_type`` None is the mode's
+    own label. The rest shapes SSE: the line end, an ``event: message`` line before each ``data:`` line,
+    a final ``data: [DONE]`` event, the blank line ending the last event; ``buffered`` holds every frame
+    back until the time the whole answer took, then sends them at once.
+    """
+
+    mode: FramingMode
+    content_type: str | None = None
+    eol: bytes = b"\r\n"
+    event_line: bool = False
+    done: bool = False
+    terminated: bool = True
+    buffered: bool = False
+
+
+ASGI: Seam[ASGIApp, None] = Seam(
+    "asgi",
+    "the ASGI application that is about to handle an HTTP request (the whole gateway behind the faults)",
+    "app.FaultSeam, the outermost middleware, once per HTTP request; a fault may answer first",
+)
+CREDENTIALS: Seam[Credentials, Call] = Seam(
+    "credentials",
+    "the API keys the request presents (query, x-goog-api-key, Bearer), before they are checked",
+    "require_key of gemini.py and openai.py, before every other check of a request",
+)
+REQUEST: Seam[Any, Call] = Seam(
+    "request",
+    "the decoded request: the JSON body of a POST (before it is parsed), the query of native models.list",
+    "gemini.model_route and gemini.stream_generate_content (bodies), gemini.list_models (the query),"
+    " openai.chat_completions; a fault may raise ProtocolError",
+)
+PARSE_MODE: Seam[ParseMode, Call] = Seam(
+    "parse_mode",
+    "how leniently the request is read: snake_case accepted, strict validation, tool schemas sanitized",
+    "gemini.parse_mode (generateContent, streamGenerateContent, countTokens), openai.chat_completions",
+)
+MODEL: Seam[ModelInfo | None, Call] = Seam(
+    "model",
+    "the catalogue's model for the model the request names (None: unknown, answered 404)",
+    "gemini.serving_model and openai.chat_completions",
+)
+FORWARDED: Seam[Forwarded, Call] = Seam(
+    "forwarded",
+    "what the gateway hands the model: prompt, sampling, features, contents (see Forwarded)",
+    "gemini.answer_request and gemini.count_tokens, openai.chat_completions; before the function turns"
+    " are checked",
+)
+GENERATION: Seam[Generation, Call] = Seam(
+    "generation",
+    "the model's answer (candidates with text, thoughts, code and function calls), as passed back",
+    "gemini.answer_request and openai.chat_completions, right after the model answered",
+)
+USAGE: Seam[Usage, Call] = Seam(
+    "usage",
+    "the token counts the response reports (see Usage)",
+    "render_usage of gemini.py and openai.py, before the usage block is rendered",
+)
+RESPONSE: Seam[dict[str, Any], Call] = Seam(
+    "response",
+    "the JSON body of a success answer as the gateway builds it (canonical keys), before it is encoded"
+    " or cut into stream events; call.generation holds the answer it renders",
+    "every success handler of gemini.py and openai.py",
+)
+TEXT_DELTAS: Seam[list[str], Call] = Seam(
+    "text_deltas",
+    "the successive pieces a streamed text part is sent in (deltas that join back to the text)",
+    "streaming.text_deltas, which native_stream and openai_stream cut each streamed text part with",
+)
+STREAM_EVENTS: Seam[list[dict[str, Any]], Call] = Seam(
+    "stream_events",
+    "the events a streamed answer is cut into: GenerateContentResponses (native), chat.completion.chunk"
+    " objects (OpenAI)",
+    "streaming.native_stream (unless a blocked prompt leaves nothing to cut) and streaming.openai_stream,"
+    " before each event is written",
+)
+DOCUMENT: Seam[Any, Call] = Seam(
+    "document",
+    "each JSON document of a success answer as it is written: a whole body, or one stream event",
+    "success of gemini.py and openai.py (a whole body), streaming.native_stream and openai_stream (each"
+    " event)",
+)
+FRAMING: Seam[Framing, Call] = Seam(
+    "framing",
+    "how a success answer goes on the wire (see Framing)",
+    "success of gemini.py and openai.py (mode json), gemini.stream_generate_content and"
+    " openai.chat_completions (a stream; a native stream framed json is then answered by gemini.success)",
+)
+ERROR: Seam[GoogleError | OpenAIError, Call] = Seam(
+    "error",
+    "an error answer (google.rpc.Status or OpenAI's ErrorResponse with its HTTP status), before it is"
+    " rendered",
+    "render_error of gemini.py and openai.py (so every error, 404s of unknown routes included)",
+)
+STREAM_ERROR: Seam[GoogleError | OpenAIError | None, Call] = Seam(
+    "stream_error",
+    "an error met while preparing a streamed answer; None hides it behind a 200 with an empty stream",
+    "gemini.stream_generate_content (any error), openai.chat_completions (reading the request and the"
+    " model, when it asks to stream)",
+)
+
+SEAMS: dict[str, Seam[Any, Any]] = {
+    seam.name: seam
+    for seam in (
+        ASGI,
+        CREDENTIALS,
+        REQUEST,
+        PARSE_MODE,
+        MODEL,
+        FORWARDED,
+        GENERATION,
+        USAGE,
+        RESPONSE,
+        TEXT_DELTAS,
+        STREAM_EVENTS,
+        DOCUMENT,
+        FRAMING,
+        ERROR,
+        STREAM_ERROR,
+    )
+}
