@@ -1,4 +1,4 @@
-"""Project test configuration: fixture composition only (the suite's plugin lives in conformance.pytest.plugin)."""
+"""Project test configuration: fixture composition only (the suite's plugin is conformance.pytest.plugin)."""
 
 from __future__ import annotations
 

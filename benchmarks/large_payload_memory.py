@@ -83,7 +83,8 @@ def main(argv: list[str]) -> int:
             print(
                 f"{case.id}: {result.outcome}; body {sent.size / 1e6:.2f} MB sent in {elapsed:.2f} s;"
                 f" evidence keeps {len(sent.body) / 1024:.0f} KiB of it;"
-                f" tracemalloc peak {peak / 2**20:.2f} MiB; peak RSS growth {(rss_after - rss_before) / 1024:.1f} MiB"
+                f" tracemalloc peak {peak / 2**20:.2f} MiB;"
+                f" peak RSS growth {(rss_after - rss_before) / 1024:.1f} MiB"
                 f" (peak RSS {rss_after / 1024:.1f} MiB)"
             )
             tracemalloc.start()
@@ -91,7 +92,8 @@ def main(argv: list[str]) -> int:
             _, held = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             print(
-                f"  for contrast, holding that body whole ({len(whole) / 1e6:.2f} MB) peaks at {held / 2**20:.1f} MiB"
+                f"  for contrast, holding that body whole ({len(whole) / 1e6:.2f} MB)"
+                f" peaks at {held / 2**20:.1f} MiB"
             )
             del whole
     finally:

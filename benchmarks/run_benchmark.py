@@ -141,7 +141,7 @@ def run_command(base_url: str, concurrency: int, repeat: int, out: Path) -> tupl
 
 
 def run_in_process(base_url: str, concurrency: int, repeat: int) -> tuple[float, float, float, float, int]:
-    """Wall, process CPU and time in checks of the wire phase, peak traced memory (MiB), and the number of cases."""
+    """Wall, process CPU and time in checks of the wire phase, peak traced memory (MiB), and the cases."""
     import dataclasses
 
     import conformance.engine.runner as runner_module
@@ -245,20 +245,29 @@ def report(f: Figures) -> str:
             f"| concurrency | {f.concurrency} |",
             f"| rounds (--repeat) | {f.repeat} |",
             f"| cases | {f.cases} ({', '.join(f'{v} {k}' for k, v in f.outcomes.items())}) |",
-            f"| requests sent (steps x attempts x rounds) | {f.requests}; longest case chain {f.longest_chain} |",
+            f"| requests sent (steps x attempts x rounds) | {f.requests};"
+            f" longest case chain {f.longest_chain} |",
             "",
             "| measure | value | target |",
             "|---|---|---|",
-            f"| ideal wall time: max(requests x latency / concurrency, longest chain x latency) | {f.ideal_s:.2f} s | |",
-            f"| wire phase wall time (`conformance run`, from results.json) | {f.wire_s:.2f} s = **{ratio:.2f}x ideal** | <= 1.3x: {verdict_wall} |",
-            f"| whole `conformance run` command (start-up, collection, reports included) | {f.command_s:.2f} s |  |",
-            f"| whole command CPU | {f.command_cpu_s:.2f} s ({f.command_cpu_s * 1000 / f.cases:.1f} ms per case) | |",
+            "| ideal wall time: max(requests x latency / concurrency, longest chain x latency)"
+            f" | {f.ideal_s:.2f} s | |",
+            f"| wire phase wall time (`conformance run`, from results.json) | {f.wire_s:.2f} s"
+            f" = **{ratio:.2f}x ideal** | <= 1.3x: {verdict_wall} |",
+            "| whole `conformance run` command (start-up, collection, reports included)"
+            f" | {f.command_s:.2f} s |  |",
+            f"| whole command CPU | {f.command_cpu_s:.2f} s"
+            f" ({f.command_cpu_s * 1000 / f.cases:.1f} ms per case) | |",
             f"| whole command peak RSS | {f.command_peak_mib:.0f} MiB | |",
-            f"| in-process wire phase wall time | {f.inproc_wire_s:.2f} s = {f.inproc_wire_s / f.ideal_s:.2f}x ideal | |",
-            f"| checker CPU per case, whole wire phase (HTTP client, event loop, checks) | {f.inproc_cpu_ms_per_case:.2f} ms | |",
-            f"| checker CPU per case in checks (schema validation, predicates) | **{f.check_cpu_ms_per_case:.2f} ms** | < 2 ms: {verdict_cpu} |",
+            f"| in-process wire phase wall time | {f.inproc_wire_s:.2f} s"
+            f" = {f.inproc_wire_s / f.ideal_s:.2f}x ideal | |",
+            "| checker CPU per case, whole wire phase (HTTP client, event loop, checks)"
+            f" | {f.inproc_cpu_ms_per_case:.2f} ms | |",
+            "| checker CPU per case in checks (schema validation, predicates)"
+            f" | **{f.check_cpu_ms_per_case:.2f} ms** | < 2 ms: {verdict_cpu} |",
             f"| peak traced Python memory during the wire phase | {f.inproc_peak_mib:.1f} MiB | |",
-            f"| the reference gateway's own CPU (both runs, {f.requests * 2} requests) | {f.gateway_cpu_s:.2f} s"
+            f"| the reference gateway's own CPU (both runs, {f.requests * 2} requests)"
+            f" | {f.gateway_cpu_s:.2f} s"
             f" ({f.gateway_cpu_s * 1000 / (f.requests * 2):.1f} ms per request, one uvicorn thread) | |",
         ]
     )

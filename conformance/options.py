@@ -1,4 +1,4 @@
-"""The options of a run, declared once: the ``conformance run`` command and the pytest plugin both read this table.
+"""The options of a run, declared once: ``conformance run`` and the pytest plugin both read this table.
 
 ``RUN_OPTIONS`` lists every option with its flag, type, default, choices and help. ``add_to_parser``
 puts them on an argparse parser or a pytest option group (their ``add_argument`` / ``addoption``
@@ -64,15 +64,15 @@ RUN_OPTIONS: tuple[Option, ...] = (
     # -- where the requests go
     Option(
         ("--provider",),
-        "provider profile: a shipped name (reference, google, new-api, theturbo, rivus) or a YAML file; repeat for"
-        " a side-by-side matrix (default: reference)",
+        "provider profile: a shipped name (reference, google, new-api, theturbo, rivus) or a YAML file;"
+        " repeat for a side-by-side matrix (default: reference)",
         action="append",
         metavar="NAME|PATH",
     ),
     Option(("--base-url",), "the gateway's base URL, overriding the profile (http or https)", metavar="URL"),
     Option(
         ("--api-key-env",),
-        "environment variable holding the gateway key, overriding the profile (the key itself is never written)",
+        "environment variable holding the gateway key, overriding the profile (the key is never written)",
         metavar="VAR",
     ),
     Option(("--gemini-prefix",), "path prefix of the Gemini native API, e.g. /v1beta", metavar="PATH"),
@@ -136,7 +136,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     # -- how cases are judged
     Option(
         ("--mode",),
-        "strict: byte-faithful to Google (no extra fields, exact status pairs, framing); compat: what the SDKs tolerate",
+        "strict: byte-faithful to Google (no extra fields, exact status pairs, framing);"
+        " compat: what the SDKs tolerate",
         choices=("compat", "strict"),
         default="compat",
         group="judging",
@@ -165,7 +166,7 @@ RUN_OPTIONS: tuple[Option, ...] = (
     # -- which cases
     Option(
         ("--cases",),
-        "a directory of your own case files, added to the built-in cases (repeatable; a clashing id is an error)",
+        "a directory of your own case files, added to the built-in ones (repeatable; a clashing id: error)",
         action="append",
         metavar="DIR",
         group="cases",
@@ -180,7 +181,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         ("-m",),
-        "select cases by marker: gemini, openai, must, should or a feature (generation_config): -m 'openai and must'",
+        "select cases by marker: gemini, openai, must, should or a feature (generation_config):"
+        " -m 'openai and must'",
         metavar="EXPR",
         group="cases",
         fronts=CLI_ONLY,
@@ -189,7 +191,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     # -- output
     Option(
         ("--out",),
-        "report directory (default: reports/<provider>, with +<faults> for an injected reference; with several"
+        "report directory (default: reports/<what was run>, e.g. reports/google, reports/reference+<fault>;"
+        " with several"
         " providers the parent of one directory each and of the matrix, default reports/)",
         metavar="DIR",
         group="output",

@@ -1,4 +1,4 @@
-"""The json check's ``some`` mode and cross-step comparisons (``gt_at`` and friends) used by multimodal cases."""
+"""The json check's ``some`` mode and cross-step comparisons (``gt_at`` and friends) of multimodal cases."""
 
 from __future__ import annotations
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
-import xml.etree.ElementTree as ET
-import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,9 @@ def test_default_run_writes_valid_reports(tmp_path):
     durations = [float(ms) for ms in re.findall(r'<span class="ref">(\d+) ms</span>', html)]
     assert len(durations) == results["summary"]["total"] and max(durations) > 0
     last = done.stdout.strip().splitlines()[-2:]
-    assert "gate: PASS" in last[0] and last[1].startswith(f"reports: {tmp_path}/"), last  # the verdict comes last
+    assert "gate: PASS" in last[0] and last[1].startswith(f"reports: {tmp_path}/"), (
+        last
+    )  # the verdict is last
 
 
 def test_quiet_prints_little_more_than_the_verdict(tmp_path):
@@ -176,7 +178,7 @@ def test_canary_key_never_reaches_a_multi_provider_matrix_or_compare(tmp_path):
         env={"CANARY_KEY": canary},
     )
     assert done.returncode == 1, done.stderr[-2000:]
-    runs = [tmp_path / "runs" / "reference+errors-as-500", tmp_path / "runs" / "rivus@reference+errors-as-500"]
+    runs = [tmp_path / "runs" / name for name in ("reference+errors-as-500", "rivus@reference+errors-as-500")]
     compared = conformance("compare", *map(str, runs), "--out", str(tmp_path / "cmp"))
     differ = conformance("diff", *map(str, runs))
     assert compared.returncode == 0 and differ.returncode in (0, 1)
@@ -205,8 +207,11 @@ def test_unreachable_gateway_is_one_line_and_every_case_errored_with_it(tmp_path
     assert "Traceback" not in done.stdout + done.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     errored = [c for c in results["cases"] if c["outcome"] == "errored"]
-    assert len(errored) == results["summary"]["total"] - results["summary"]["unsupported"] - results["summary"]["skipped"]
-    assert {c["message"] for c in errored} == {"gateway unreachable: cannot connect to 127.0.0.1:9: Connection refused"}
+    summary = results["summary"]
+    assert len(errored) == summary["total"] - summary["unsupported"] - summary["skipped"]
+    assert {c["message"] for c in errored} == {
+        "gateway unreachable: cannot connect to 127.0.0.1:9: Connection refused"
+    }
     assert results["run"]["base_url"] == "http://127.0.0.1:9"
     said = [line for line in done.stdout.splitlines() if "gateway unreachable" in line]
     assert len(said) == 1 and said[0].startswith(f"{len(errored)} cases errored"), done.stdout
@@ -216,26 +221,30 @@ def test_a_missing_key_variable_is_one_line_before_anything_is_sent(tmp_path, ca
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     assert main(["run", "--provider", "google", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "GEMINI_API_KEY is not set" in err and "google.yaml: api_key_env" in err
+    assert len(err.splitlines()) == 1 and "GEMINI_API_KEY is not set" in err
+    assert "google.yaml: api_key_env" in err
     assert not (tmp_path / "out").exists(), "a run that sends nothing writes nothing"
 
 
+HEAD = "protocol: gemini\nfeature: x\nreference: r\ncases:\n"
 BAD_CASE_FILES = {
     "yaml": ("protocol: gemini\nfeature: x\n  bad: [", "not valid YAML"),
     "field": (
-        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MAYBE, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
+        HEAD + "  - {id: gemini/x/a, level: MAYBE, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
         "cases[0].level",
     ),
     "id": (
-        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/y/a, level: MUST, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
+        HEAD + "  - {id: gemini/y/a, level: MUST, title: t, request: {path: /m}, expect: [{status: 200}]}\n",
         "must start with 'gemini/x/'",
     ),
     "check": (
-        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{stauts: 200}]}\n",
+        HEAD + "  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{stauts: 200}]}\n",
         "cases[0].expect[0]",
     ),
     "regex": (
-        "protocol: gemini\nfeature: x\nreference: r\ncases:\n  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m}, expect: [{json: {at: /a, matches: '(('}}]}\n",
+        HEAD
+        + "  - {id: gemini/x/a, level: MUST, title: t, request: {path: /m},\n"
+        + "     expect: [{json: {at: /a, matches: '(('}}]}\n",
         "bad regular expression",
     ),
 }
@@ -272,7 +281,8 @@ def test_bad_run_options_are_one_line_and_exit_2(tmp_path, capsys, args, expecte
 def test_broken_provider_profile_names_the_field(tmp_path, capsys):
     profile = tmp_path / "p.yaml"
     profile.write_text(
-        "name: p\ngemini: {prefix: /v1beta, auth: cookie}\nopenai: {prefix: /v1, auth: bearer}\nmodels: {default: m}\n"
+        "name: p\ngemini: {prefix: /v1beta, auth: cookie}\nopenai: {prefix: /v1, auth: bearer}\n"
+        "models: {default: m}\n"
     )
     assert main(["run", "--provider", str(profile), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()

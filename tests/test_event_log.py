@@ -1,5 +1,5 @@
-"""The run is an event log: written as verdicts land, readable after Ctrl-C, SIGTERM or a kill, and every report
-built from it says when the run is incomplete. The pytest route writes the same log and reports."""
+"""The run is an event log: written as verdicts land, readable after Ctrl-C, SIGTERM or a kill, and every
+report built from it says when the run is incomplete. The pytest route writes the same log and reports."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The CI gate with a baseline (strict expected failures), the switch that ignores it, and run-to-run diffs."""
+"""The CI gate with a baseline (strict expected failures), the switch that ignores it, run-to-run diffs."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ def test_every_option_has_a_help_line(name):
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction):
             continue
-        assert action.help and len(action.help) > 10, f"{name} {action.option_strings or action.dest} has no help"
+        option = action.option_strings or action.dest
+        assert action.help and len(action.help) > 10, f"{name} {option} has no help"
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

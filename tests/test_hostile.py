@@ -41,7 +41,12 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...], Timeouts, float]] = {
     "huge": ("errored", ("exceeded the capture limit of 8388608 bytes",), FAST, FAST.total + SLACK),
     "bad-utf8": ("errored", ("body is not UTF-8",), PATIENT, PATIENT.read / 2),
     "truncated": ("errored", ("body is not JSON",), PATIENT, PATIENT.read / 2),
-    "reset": ("errored", ("Connection reset by peer", "after HTTP 200 and 40 body bytes"), PATIENT, PATIENT.read / 2),
+    "reset": (
+        "errored",
+        ("Connection reset by peer", "after HTTP 200 and 40 body bytes"),
+        PATIENT,
+        PATIENT.read / 2,
+    ),
     "wrong-type": (
         "failed",
         ("expected Content-Type application/json, got 'text/html; charset=utf-8'",),

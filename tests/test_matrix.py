@@ -1,4 +1,4 @@
-"""The side-by-side matrix: built from results.json alone, one self-contained page, rendered by headless Chromium."""
+"""The side-by-side matrix: built from run records alone, one self-contained page, rendered by Chromium."""
 
 from __future__ import annotations
 

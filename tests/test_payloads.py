@@ -126,7 +126,9 @@ cases:
   - id: gemini/x/a
     level: MUST
     title: t
-    request: {{path: /m, body: {{contents: [{{parts: [{{inlineData: {{mimeType: image/png, data: {directive}}}}}]}}]}}}}
+    request:
+      path: /m
+      body: {{contents: [{{parts: [{{inlineData: {{mimeType: image/png, data: {directive}}}}}]}}]}}
     expect: [{{status: 200}}]
 """
 

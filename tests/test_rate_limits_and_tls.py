@@ -1,4 +1,4 @@
-"""Rate limits (429 and 503 retried with backoff honouring Retry-After, recorded) and TLS (verified; custom CA bundle)."""
+"""Rate limits (429 and 503 retried, honouring Retry-After, recorded) and TLS (verified; CA bundle)."""
 
 from __future__ import annotations
 
@@ -135,8 +135,9 @@ def test_retry_and_ca_bundle_from_profile_and_flags(tmp_path):
     bundle.write_text("not used here")
     profile = tmp_path / "p.yaml"
     profile.write_text(
-        "name: p\nbase_url: https://gw.example\ngemini: {prefix: /v1beta, auth: query}\nopenai: {prefix: /v1, auth: bearer}\n"
-        "models: {default: m}\nretry: {attempts: 4, backoff: 0.25, max_wait: 5}\nca_bundle: ca.pem\nconcurrency: 3\n"
+        "name: p\nbase_url: https://gw.example\ngemini: {prefix: /v1beta, auth: query}\n"
+        "openai: {prefix: /v1, auth: bearer}\nmodels: {default: m}\n"
+        "retry: {attempts: 4, backoff: 0.25, max_wait: 5}\nca_bundle: ca.pem\nconcurrency: 3\n"
     )
     loaded = load_provider(str(profile))
     assert (

@@ -42,7 +42,7 @@ def provider(base_url: str, total: float = 30.0) -> Provider:
     )
 
 
-def case(path: str, policy: Policy = Policy()) -> Case:
+def case(path: str, policy: Policy | None = None) -> Case:
     step = Step(
         RequestSpec("POST", path, body={"contents": []}),
         (Expectation("status", 200), Expectation("json", {"at": "/x", "exists": True})),
@@ -55,7 +55,7 @@ def case(path: str, policy: Policy = Policy()) -> Case:
         title="t",
         reference="r",
         steps=(step,),
-        policy=policy,
+        policy=policy or Policy(),
         source=Path("t.yaml"),
     )
 

@@ -1,4 +1,4 @@
-"""Stream evidence in the reports: timings per exchange in results.json and the HTML, and the offending event named."""
+"""Stream evidence in the reports: timings per exchange in results.json and the HTML, the bad event named."""
 
 from __future__ import annotations
 

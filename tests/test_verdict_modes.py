@@ -1,4 +1,4 @@
-"""Verdict modes and non-determinism: strict vs compat on the reference, and --repeat turning instability into flaky."""
+"""Verdict modes and non-determinism: strict vs compat on the reference, --repeat making instability flaky."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_cases_use_the_strict_check(all_cases):
 
 
 def test_strict_mode_catches_what_compat_tolerates(all_cases, schemas):
-    """A gateway answering a bad key with 401 passes compat (the SDKs cope) but not strict (Google says 400)."""
+    """A gateway answering a bad key with 401 passes compat (the SDKs cope), not strict (Google says 400)."""
     cases = [c for c in all_cases if c.id == "gemini/errors/bad-key"]
     compat = run(cases, schemas, faults=("x-goog-api-key-rejected",))["gemini/errors/bad-key"]
     strict = run(cases, schemas, faults=("x-goog-api-key-rejected",), strict=True)["gemini/errors/bad-key"]

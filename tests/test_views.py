@@ -1,4 +1,4 @@
-"""The views of a run record, from typed records with every kind of verdict: JUnit, report.html and Markdown."""
+"""The views of a run record, from typed records with every kind of verdict: JUnit, report.html, Markdown."""
 
 from __future__ import annotations
 
@@ -45,13 +45,25 @@ EVIDENCE = Evidence(
     exchanges=(
         ExchangeRecord(
             0,
-            RequestRecord("POST", "http://gw/v1beta/models/m:generateContent?key=[REDACTED]", (("content-type", "application/json"),), '{"contents": []}\n{"second": "line"}', False),
-            ResponseRecord(400, (("content-type", "application/json"),), '{\n  "error": {\n    "code": 400\n  }\n}', 40, False),
+            RequestRecord(
+                "POST",
+                "http://gw/v1beta/models/m:generateContent?key=[REDACTED]",
+                (("content-type", "application/json"),),
+                '{"contents": []}\n{"second": "line"}',
+                False,
+            ),
+            ResponseRecord(
+                400,
+                (("content-type", "application/json"),),
+                '{\n  "error": {\n    "code": 400\n  }\n}',
+                40,
+                False,
+            ),
             Timings(3.0, 7.5),
         ),
     ),
     failures=(FailureRecord(0, "status: 200", "expected HTTP 200, got 400", None),),
-)  # fmt: skip
+)
 
 RUN = RunRecord.of(
     RunInfo(
@@ -101,7 +113,8 @@ def test_junit_marks_each_kind_of_verdict():
     assert cases["gemini/other/fixed"].find("failure").get("type") == "unexpected-pass"
     assert cases["gemini/never/ran"].find("error").get("type") == "not-run"
     assert all(case.get("time") == "0.013" for name, case in cases.items() if name != "gemini/never/ran")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("9", "3", "2", "3")
+    counts = tuple(suite.get(name) for name in ("tests", "failures", "errors", "skipped"))
+    assert counts == ("9", "3", "2", "3")
     failure = cases["gemini/text/failed"].find("failure")
     assert "expected HTTP 200, got 400" in failure.text and '"code": 400' in failure.text
     properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
@@ -109,8 +122,10 @@ def test_junit_marks_each_kind_of_verdict():
 
 
 def test_report_html_shows_the_run_and_whole_evidence():
-    html = environment().get_template("report.html.j2").render(
-        info=RUN.info, summary=RUN.summary, groups=feature_groups(RUN)
+    html = (
+        environment()
+        .get_template("report.html.j2")
+        .render(info=RUN.info, summary=RUN.summary, groups=feature_groups(RUN))
     )
     assert "INCOMPLETE RUN: stopped by SIGINT" in html and "<code>gemini/never/ran</code>" in html
     assert "<th>base URL</th><td>https://gw.example</td>" in html

@@ -1,4 +1,4 @@
-"""``conformance run``: the suite against one or more providers; every report is written from the event log."""
+"""``conformance run``: the suite against one or more providers; every report is built from the event log."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ HELP = Help(
     examples=(
         ("conformance run", "the whole suite against the embedded reference; reports in reports/reference/"),
         (
-            "GW_KEY=... conformance run --provider new-api --base-url https://gw.example --api-key-env GW_KEY",
+            "conformance run --provider new-api --base-url https://gw.example --api-key-env GW_KEY",
             "a real gateway, with a shipped profile's prefixes and auth",
         ),
         (
@@ -34,7 +34,7 @@ HELP = Help(
         ("1", "the gate failed: a MUST case failed, errored or was flaky, or the run is incomplete"),
         (
             "2",
-            "bad input (case file, profile, flag or baseline): one line naming the file and field; nothing sent",
+            "bad input (case file, profile, flag, baseline): one line naming file and field; nothing sent",
         ),
         (
             "130",
@@ -68,9 +68,7 @@ def command(args: argparse.Namespace) -> int:
     several = len(providers) > 1
     parent = settings.out or REPORTS_DIR
     plans = [
-        plan_of(
-            settings, provider, cases, parent / report_dir(settings, provider) if several else None
-        )
+        plan_of(settings, provider, cases, parent / report_dir(settings, provider) if several else None)
         for provider in providers
     ]
     console = Console(quiet=settings.quiet)

@@ -1,4 +1,4 @@
-"""``conformance validate``: a body or stream you captured, judged by the suite's schemas and framing rules."""
+"""``conformance validate``: a body or stream you captured, judged by the suite's schemas and framing."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ class Attempt:
 
 @dataclass(frozen=True)
 class CaseResult:
-    """A case's outcome under its policy and rounds (folded by ``conformance.engine.judge``), with its attempts."""
+    """A case's outcome under its policy and rounds (folded by the judge), with its attempts."""
 
     case: Case
     outcome: Outcome

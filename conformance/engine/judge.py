@@ -25,7 +25,7 @@ from conformance.suite.model import BROKEN, NOT_JUDGED, Case, Level, Outcome
 
 @dataclass(frozen=True)
 class Verdict:
-    """A case's final outcome, the message a person reads, its baseline status and whether it breaks the gate."""
+    """A case's final outcome, the message for a person, its baseline status, and if it breaks the gate."""
 
     outcome: Outcome
     message: str

@@ -156,7 +156,8 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(
-            f"conformance: sending {len(items)} cases to {plan.provider.name} (concurrency {plan.provider.concurrency})"
+            f"conformance: sending {len(items)} cases to {plan.provider.name}"
+            f" (concurrency {plan.provider.concurrency})"
         )
     result = run_session(plan)
     session.config.stash[RUN_KEY] = result

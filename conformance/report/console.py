@@ -74,7 +74,8 @@ class Console:
         )
         for (protocol, feature), counts in per_feature.items():
             self.line(
-                f"{protocol + '/' + feature:40} {counts['passed']:>6} {counts['failed']:>6} {counts['errored']:>7} "
+                f"{protocol + '/' + feature:40} {counts['passed']:>6} {counts['failed']:>6} "
+                f"{counts['errored']:>7} "
                 f"{counts['flaky']:>5} {counts['unsupported']:>7} {counts['skipped']:>7}"
             )
 

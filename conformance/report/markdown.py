@@ -32,7 +32,8 @@ def render_markdown(matrix: Matrix) -> str:
         info = column.run.info
         state = "" if info.complete else f" **INCOMPLETE**: {len(info.not_run)} case(s) never ran"
         lines.append(
-            f"- **{escape(column.label)}**: gate {column.run.summary.gate.upper()}, {total.passed}/{total.judged} passed"
+            f"- **{escape(column.label)}**: gate {column.run.summary.gate.upper()},"
+            f" {total.passed}/{total.judged} passed"
             f" ({info.mode} mode, model `{escape(info.model)}`, {info.finished_at}){state}"
         )
     lines += [

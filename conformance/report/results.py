@@ -44,7 +44,7 @@ def _is_log_header(line: str) -> bool:
 
 
 def read_run(given: Path | str) -> RunRecord:
-    """A run record from ``results.json``, ``results.jsonl`` or a directory holding one; bad input is one line."""
+    """A run record from ``results.json``, ``results.jsonl`` or a directory of one; bad input: one line."""
     path = run_file(given)
     try:
         with path.open("r", encoding="utf-8") as file:

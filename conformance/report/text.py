@@ -28,7 +28,8 @@ def exchange_lines(exchange: ExchangeRecord) -> list[str]:
         )
     for retry in exchange.retries:
         lines.append(
-            f"    (retried after HTTP {retry.status}, Retry-After {retry.retry_after}, waited {retry.waited_ms:.0f} ms)"
+            f"    (retried after HTTP {retry.status}, Retry-After {retry.retry_after},"
+            f" waited {retry.waited_ms:.0f} ms)"
         )
     response = exchange.response
     if response is None:

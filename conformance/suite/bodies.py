@@ -10,11 +10,12 @@ a sample of ``media/`` (``conformance.suite.samples``), encoded as a JSON string
     {$media: image/png, invalid: true}                # base64 that no decoder may accept (any form)
     {$media: video/mpeg, bytes: 15000000}             # real video of about that many bytes
 
-``invalid: true`` breaks the base64 of any form: it is the real encoding with ``!*@#`` (outside both base64 alphabets) inserted in its
-middle: a strict decoder must refuse it, while a lenient one that skips unknown characters gets the real
-sample back. ``bytes: N`` repeats the sample whole as many times as fit in N bytes (at least once); it is
-allowed only for formats whose files concatenate into one valid stream (MPEG program streams, MP3 and
-ADTS AAC frames, plain text), so that every byte sent is real media.
+``invalid: true`` breaks the base64 of any form: it is the real encoding with ``!*@#`` (outside both
+base64 alphabets) inserted in its middle: a strict decoder must refuse it, while a lenient one that
+skips unknown characters gets the real sample back. ``bytes: N`` repeats the sample whole as many
+times as fit in N bytes (at least once); it is allowed only for formats whose files concatenate into
+one valid stream (MPEG program streams, MP3 and ADTS AAC frames, plain text), so that every byte sent
+is real media.
 
 A built ``Body`` is JSON text split around its media, which is encoded chunk by chunk when sent: a large
 body is streamed without ever being held whole, and only its first bytes are kept as evidence.

@@ -1,4 +1,4 @@
-"""Choosing cases with ``-k`` and ``-m`` expressions, as pytest does: words joined by and, or, not and parentheses.
+"""Choosing cases with ``-k`` and ``-m`` expressions as pytest does: words with and, or, not and parentheses.
 
 ``-k WORD`` holds for a case whose id contains the word (case-insensitive), or that has a marker of
 that name; ``-m NAME`` holds for a case with that marker: its protocol (``gemini``, ``openai``), its

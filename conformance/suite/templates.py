@@ -1,4 +1,4 @@
-"""Request templates: values taken from earlier responses, replies to function calls, trigger prompts, the model.
+"""Request templates: values of earlier responses, replies to function calls, trigger prompts, the model.
 
 * ``{$from: "N#/pointer"}`` is the value at that pointer of step N's response (a later step replays
   part of an earlier answer, e.g. the model turn with its thoughtSignature and functionCall ids).

@@ -39,7 +39,7 @@ class SentRequest:
 
 @dataclass(frozen=True)
 class Retry:
-    """An answer that was retried (429 or 503): its status, its Retry-After header, and the wait before the next try."""
+    """An answer that was retried (429 or 503): its status, its Retry-After header, the wait after it."""
 
     status: int
     retry_after: str | None

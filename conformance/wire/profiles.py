@@ -37,8 +37,8 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How 429 and 503 answers are retried: at most ``attempts`` more tries, waiting ``Retry-After`` when given
-    (capped at ``max_wait``), else ``backoff`` seconds doubled on each retry."""
+    """How 429 and 503 answers are retried: at most ``attempts`` more tries, waiting ``Retry-After`` when
+    given (capped at ``max_wait``), else ``backoff`` seconds doubled on each retry."""
 
     attempts: int = 2
     backoff: float = 1.0

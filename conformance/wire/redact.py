@@ -35,7 +35,7 @@ class Redactor:
         return value
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-        """Headers with secret ones masked (an Authorization scheme is kept) and secrets removed from the rest."""
+        """Headers with secret ones masked (an Authorization scheme kept), secrets removed from the rest."""
         out = []
         for name, value in headers:
             if name.lower() in SECRET_HEADERS:

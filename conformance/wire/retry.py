@@ -11,7 +11,7 @@ RETRIED_STATUSES = frozenset({429, 503})
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    """Seconds asked for by ``Retry-After`` (delta-seconds or HTTP date); None when absent or unreadable."""
     if value is None:
         return None
     text = value.strip()
@@ -27,7 +27,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 def wait_before_retry(policy: RetryPolicy, retry: int, retry_after: str | None) -> float:
-    """The wait before retry number ``retry`` (0-based): the server's Retry-After, else exponential backoff; capped."""
+    """The wait before retry ``retry`` (from 0): Retry-After when given, else exponential backoff; capped."""
     asked = retry_after_seconds(retry_after)
     wait = asked if asked is not None else policy.backoff * (2**retry)
     return min(wait, policy.max_wait)

@@ -16,7 +16,7 @@ from conformance.errors import ConfigError
 from conformance.wire.profiles import Provider, load_provider, with_overrides
 
 EMBEDDED_STREAM_DELAY = 0.01
-"""Seconds between streamed events of the embedded reference: enough to tell streamed from buffered, still fast."""
+"""Seconds between streamed events of the embedded reference: enough to tell streamed from buffered."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def resolve_provider(
     if not provider.embedded and variable and not os.environ.get(variable):
         raise ConfigError(
             f"environment variable {variable} is not set: profile {provider.name} sends its key from it"
-            " (set it, pass --api-key-env VAR, or drop api_key_env from a profile whose gateway needs no key)",
+            " (set it, pass --api-key-env VAR, or drop api_key_env from a profile of a gateway without keys)",
             source=provider.source,
             field="api_key_env",
         )
