@@ -1,19 +1,23 @@
-"""One run against one target: the wire phase, the judge's verdicts, the event log, then every view of it.
+"""A run end to end: every target's wire phase, the judge's verdicts, the event logs, then every view of them.
 
-``run_session`` starts the target (the embedded reference when the profile says so), sends the
-cases, turns each result into its verdict and record as soon as it lands, appends the record to
-``results.jsonl`` and drops the exchanges. When the cases are done (or the run is interrupted) it
-closes the log and writes the reports from it.
+A target is one provider tested with one model. ``run_sessions`` starts the targets (embedded reference
+gateways when the profiles say so), sends every target's cases concurrently in one event loop, each
+target under its own concurrency limit, retry policy, circuit breaker and time limit, turns each result
+into its verdict and record as soon as it lands, appends the record to that target's ``results.jsonl``
+and drops the exchanges. When a target's cases are done its log gets its footer; when every target is
+done (or the run is interrupted) the reports of each are written from its log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import platform
+import re
 import signal
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,12 +37,15 @@ from conformance.suite.model import Case
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import Provider
 from conformance.wire.redact import Redactor
-from conformance.wire.target import open_target, unreachable
+from conformance.wire.target import Target, open_targets, unreachable
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """What one run sends where, how it is judged, and where its reports go."""
+    """What one target's run sends where, how it is judged, and where its reports go.
+
+    ``provider`` is the target: the profile with the model under test as its ``default_model``.
+    """
 
     provider: Provider
     cases: tuple[Case, ...]
@@ -55,16 +62,25 @@ REPORTS_DIR = Path("reports")
 """Where reports go by default: relative to the working directory, never the install location."""
 
 
-def report_dir(settings: RunSettings, provider: Provider) -> str:
-    """The name of a run's report directory, saying what was run, so that different runs do not overwrite
-    each other: the profile; ``@<host>`` when ``--base-url`` points it elsewhere, ``@reference`` when the
-    embedded reference serves another profile; ``+<fault>`` for each injected fault."""
+def safe_name(text: str) -> str:
+    """A model id as a part of a folder name: characters other than letters, digits, ``.``, ``_`` and ``-``
+    become ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
+
+def report_dir(settings: RunSettings, provider: Provider, model: str | None = None) -> str:
+    """The name of a target's report directory, saying what was run, so that different runs do not
+    overwrite each other: the profile; ``@<host>`` when ``--base-url`` points it elsewhere, ``@reference``
+    when the embedded reference serves another profile; ``~<model>`` for a model other than the profile's
+    default; ``+<fault>`` for each injected fault."""
     name = provider.name
     if settings.overrides.get("base_url") and provider.base_url:
         parts = urlsplit(provider.base_url)
         name += "@" + (parts.hostname or "host") + (f"_{parts.port}" if parts.port else "")
     elif provider.embedded and provider.name != "reference":
         name += "@reference"
+    if model and model != provider.default_model:
+        name += "~" + safe_name(model)
     return name + "".join(f"+{fault}" for fault in settings.faults)
 
 
@@ -80,14 +96,31 @@ def baseline_for(settings: RunSettings, provider: str) -> Baseline | None:
     return load_baseline(default) if default.is_file() else None
 
 
+def models_of(settings: RunSettings, provider: Provider) -> tuple[str, ...]:
+    """The models a provider is tested with: the ``--model`` values (else the profile's default model),
+    then, with ``--all-models``, the profile's ``models.others``."""
+    models = settings.models or (provider.default_model,)
+    if settings.all_models:
+        models = (*models, *provider.other_models)
+    return tuple(dict.fromkeys(models))
+
+
 def plan_of(
-    settings: RunSettings, provider: Provider, cases: Sequence[Case], out: Path | None = None
+    settings: RunSettings,
+    provider: Provider,
+    cases: Sequence[Case],
+    out: Path | None = None,
+    model: str | None = None,
 ) -> RunPlan:
-    """The plan of one provider's run under the settings (reports in ``out``, else the default directory)."""
+    """The plan of one target's run under the settings: the provider tested with ``model`` (default: the
+    profile's), reports in ``out``, else the default directory."""
+    target = provider
+    if model is not None and model != provider.default_model:
+        target = replace(provider, default_model=model)
     return RunPlan(
-        provider,
+        target,
         tuple(cases),
-        out or settings.out or REPORTS_DIR / report_dir(settings, provider),
+        out or settings.out or REPORTS_DIR / report_dir(settings, provider, model),
         settings.faults,
         settings.strict,
         settings.repeat,
@@ -95,6 +128,28 @@ def plan_of(
         settings.breaker,
         settings.max_duration,
     )
+
+
+def plans_of(settings: RunSettings, providers: Sequence[Provider], cases: Sequence[Case]) -> list[RunPlan]:
+    """A plan per target (every provider x each of its models); with several targets, each target's
+    reports go to a folder of its own under ``--out`` (default ``reports/``)."""
+    targets = [(provider, model) for provider in providers for model in models_of(settings, provider)]
+    if len(targets) == 1:
+        provider, model = targets[0]
+        return [plan_of(settings, provider, cases, model=model)]
+    parent = settings.out or REPORTS_DIR
+    plans = []
+    seen: dict[Path, str] = {}
+    for provider, model in targets:
+        out = parent / report_dir(settings, provider, model)
+        if out in seen:
+            raise ConfigError(
+                f"two targets would write their reports to {out} ({seen[out]} and {provider.source})",
+                field="--provider",
+            )
+        seen[out] = provider.source
+        plans.append(plan_of(settings, provider, cases, out, model))
+    return plans
 
 
 @dataclass(frozen=True)
@@ -116,10 +171,77 @@ CaseCallback = Callable[[CaseRecord], None]
 STOP_SIGNALS = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
-async def _wire_phase(
-    runner: Runner, cases: Sequence[Case], record: Callable[[CaseResult], None]
-) -> str | None:
-    """Run the cases; Ctrl-C or SIGTERM cancels what is in flight and returns the signal's name."""
+class _TargetRun:
+    """One target's run while it goes on: its event log, stopper and runner."""
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        target: Target,
+        schemas: SchemaStore,
+        on_case: CaseCallback | None,
+        started: float,
+    ) -> None:
+        provider = target.provider
+        self.plan = plan
+        self.started = started
+        self.redactor = Redactor([target.api_key])
+        self.on_case = on_case
+        base_url = provider.safe_base_url()
+        info = RunInfo(
+            provider=provider.name,
+            base_url=self.redactor.text(base_url) if base_url else None,
+            model=provider.default_model,
+            concurrency=provider.concurrency,
+            started_at=iso(datetime.now(UTC)),
+            suite_version=__version__,
+            embedded_reference=provider.embedded,
+            faults=plan.faults,
+            mode="strict" if plan.strict else "compat",
+            python=platform.python_version(),
+            repeat=plan.repeat,
+            retry=asdict(provider.retry),
+            baseline=self.redactor.text(plan.baseline.source) if plan.baseline else None,
+        )
+        self.log = EventLog(plan.out / LOG_NAME, info, [case.id for case in plan.cases])
+        self.stopper = Stopper(plan.breaker)
+        self.runner = Runner(
+            provider,
+            target.api_key,
+            schemas,
+            strict=plan.strict,
+            repeat=plan.repeat,
+            stopper=self.stopper,
+            max_duration=plan.max_duration,
+        )
+        self.closed = False
+
+    def record(self, result: CaseResult) -> None:
+        self.log.append(record_of(result, self.redactor, self.plan.baseline))
+        if self.on_case is not None:
+            self.on_case(self.log.verdicts[-1])
+
+    def close(self, interrupted: str | None = None) -> None:
+        """Write the log's footer (once): the target's cases are done, or the run was interrupted."""
+        if not self.closed:
+            self.closed = True
+            self.log.close(iso(datetime.now(UTC)), (time.perf_counter() - self.started) * 1000, interrupted)
+
+    async def wire_phase(self) -> None:
+        await self.runner.run_each(self.plan.cases, self.record)
+        self.close()
+
+    def finish(self, stopped_by: str | None) -> RunResult:
+        """Close the log if the run was interrupted, read it back and write every view of it."""
+        self.close(f"stopped by {stopped_by}" if stopped_by else None)
+        run = read_log(self.log.path, validate_cases=False)
+        files = (self.log.path, *write_views(run, self.plan.out))
+        return RunResult(run, self.log, files, stopped_by, self.stopper.reason)
+
+
+async def _wire_phase(jobs: Sequence[Callable[[], Awaitable[None]]]) -> str | None:
+    """Run every target's wire phase concurrently; Ctrl-C or SIGTERM cancels what is in flight and returns
+    the signal's name."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     stopped: list[str] = []
@@ -137,7 +259,7 @@ async def _wire_phase(
         except (RuntimeError, ValueError):  # not the main thread: the caller's own handling applies
             pass
     try:
-        await runner.run_each(cases, record)
+        await asyncio.gather(*(job() for job in jobs))
     except asyncio.CancelledError:
         if not stopped:
             raise
@@ -147,64 +269,53 @@ async def _wire_phase(
     return stopped[0] if stopped else None
 
 
-def run_session(
-    plan: RunPlan, on_case: CaseCallback | None = None, schemas: SchemaStore | None = None
-) -> RunResult:
-    """Run the plan; ``on_case`` sees each case's record (without evidence) as it is written.
+def _check_reachable(runs: Sequence[_TargetRun], targets: Sequence[Target]) -> None:
+    """Stop, before anything is sent, each target whose gateway cannot be reached at all (checked at once)."""
+    checks = {
+        (target.provider.base_url, target.provider.timeouts.connect): index
+        for index, target in enumerate(targets)
+        if not target.provider.embedded and target.provider.base_url
+    }
+    if not checks:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(checks))) as pool:
+        problems = dict(zip(checks, pool.map(lambda key: unreachable(*key), checks), strict=True))
+    for run, target in zip(runs, targets, strict=True):
+        provider = target.provider
+        problem = problems.get((provider.base_url, provider.timeouts.connect)) if provider.base_url else None
+        if not provider.embedded and problem is not None:
+            run.stopper.stop(f"gateway unreachable: {problem}")
 
-    An interrupt (Ctrl-C, or SIGTERM raised as ``Terminated``) ends the wire phase; the log is still
-    closed and the reports written, marked incomplete, and the result says which signal stopped it.
+
+def run_sessions(
+    plans: Sequence[RunPlan], on_case: CaseCallback | None = None, schemas: SchemaStore | None = None
+) -> list[RunResult]:
+    """Run every plan concurrently in one event loop; ``on_case`` sees each case's record (without
+    evidence) as it is written. The results are in the plans' order.
+
+    An interrupt (Ctrl-C, or SIGTERM raised as ``Terminated``) ends every wire phase; each log is still
+    closed and its reports written, marked incomplete, and the results say which signal stopped them.
     """
     started = time.perf_counter()
     stopped_by: str | None = None
-    with open_target(plan.provider, plan.faults) as target:
-        provider = target.provider
-        redactor = Redactor([target.api_key])
-        base_url = provider.safe_base_url()
-        info = RunInfo(
-            provider=provider.name,
-            base_url=redactor.text(base_url) if base_url else None,
-            model=provider.default_model,
-            concurrency=provider.concurrency,
-            started_at=iso(datetime.now(UTC)),
-            suite_version=__version__,
-            embedded_reference=provider.embedded,
-            faults=plan.faults,
-            mode="strict" if plan.strict else "compat",
-            python=platform.python_version(),
-            repeat=plan.repeat,
-            retry=asdict(provider.retry),
-            baseline=redactor.text(plan.baseline.source) if plan.baseline else None,
-        )
-        log = EventLog(plan.out / LOG_NAME, info, [case.id for case in plan.cases])
-        stopper = Stopper(plan.breaker)
-        if not provider.embedded and provider.base_url:
-            problem = unreachable(provider.base_url, provider.timeouts.connect)
-            if problem is not None:
-                stopper.stop(f"gateway unreachable: {problem}")
-        runner = Runner(
-            provider,
-            target.api_key,
-            schemas or SchemaStore.load(),
-            strict=plan.strict,
-            repeat=plan.repeat,
-            stopper=stopper,
-            max_duration=plan.max_duration,
-        )
-
-        def record(result: CaseResult) -> None:
-            log.append(record_of(result, redactor, plan.baseline))
-            if on_case is not None:
-                on_case(log.verdicts[-1])
-
+    store = schemas or SchemaStore.load()
+    with open_targets([(plan.provider, plan.faults) for plan in plans]) as targets:
+        runs = [
+            _TargetRun(plan, target, store, on_case, started)
+            for plan, target in zip(plans, targets, strict=True)
+        ]
+        _check_reachable(runs, targets)
         try:
-            stopped_by = asyncio.run(_wire_phase(runner, plan.cases, record))
+            stopped_by = asyncio.run(_wire_phase([run.wire_phase for run in runs]))
         except KeyboardInterrupt:
             stopped_by = "SIGINT"
         except Terminated:
             stopped_by = "SIGTERM"
-    reason = f"stopped by {stopped_by}" if stopped_by else None
-    log.close(iso(datetime.now(UTC)), (time.perf_counter() - started) * 1000, reason)
-    run = read_log(log.path, validate_cases=False)
-    files = (log.path, *write_views(run, plan.out))
-    return RunResult(run, log, files, stopped_by, stopper.reason)
+    return [run.finish(stopped_by) for run in runs]
+
+
+def run_session(
+    plan: RunPlan, on_case: CaseCallback | None = None, schemas: SchemaStore | None = None
+) -> RunResult:
+    """Run one plan; ``on_case`` sees each case's record (without evidence) as it is written."""
+    return run_sessions([plan], on_case, schemas)[0]

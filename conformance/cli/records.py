@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.cli.help import Help, Subcommands
@@ -14,6 +15,7 @@ from conformance.engine.baseline import default_baseline_path, write_baseline
 from conformance.errors import ConfigError
 from conformance.report.diff import diff_runs, format_diff
 from conformance.report.log import LOG_NAME
+from conformance.report.matrix import pivot
 from conformance.report.records import RunRecord
 from conformance.report.results import RESULTS_NAME, read_run
 from conformance.report.views import write_matrix
@@ -27,6 +29,12 @@ COMPARE_HELP = Help(
         ),
         ("conformance compare 'artifacts/*/results.jsonl' --out merged/", "every run a CI matrix uploaded"),
         ("conformance compare reports/", "every run under a folder"),
+        ("conformance compare reports/ --model gemini-2.5-pro", "one model: features x providers"),
+        ("conformance compare reports/ --provider google", "one provider: features x models"),
+    ),
+    exit_codes=(
+        ("0", "the matrix was written"),
+        ("2", "a run record cannot be read, or no run is of the --provider/--model asked for"),
     ),
 )
 DIFF_HELP = Help(
@@ -64,6 +72,16 @@ def add_parsers(commands: Subcommands) -> None:
         metavar="DIR",
         help="directory for matrix.html and matrix.md (default: reports/)",
     )
+    compare.add_argument(
+        "--model",
+        metavar="ID",
+        help="keep only the runs of this model: features x providers (the page pivots too)",
+    )
+    compare.add_argument(
+        "--provider",
+        metavar="NAME",
+        help="keep only the runs of this provider: features x models",
+    )
     differ = DIFF_HELP.parser(commands, "diff")
     differ.add_argument("old", metavar="OLD", help="the earlier run (a run record file or its directory)")
     differ.add_argument("new", metavar="NEW", help="the later run (a run record file or its directory)")
@@ -95,10 +113,30 @@ def run_paths(given: str) -> list[Path]:
     return found
 
 
+def read_runs(given: Sequence[str]) -> list[RunRecord]:
+    """Every run record the arguments name (files, report directories, folders of them, globs), each run once
+    (a folder's ``results.jsonl`` and ``results.json`` are one run: its log is read)."""
+    runs: dict[Path, None] = {}
+    for text in given:
+        for path in run_paths(text):
+            folder = path.parent if path.name in (LOG_NAME, RESULTS_NAME) and path.is_file() else path
+            runs[folder.resolve() if folder.is_dir() else path.resolve()] = None
+    return [read_run(path) for path in runs]
+
+
 def compare_command(args: argparse.Namespace) -> int:
-    runs: list[RunRecord] = [read_run(path) for given in args.runs for path in run_paths(given)]
-    html_path, md_path = write_matrix(runs, Path(args.out))
-    print(f"matrix of {len(runs)} runs: {html_path} and {md_path}")
+    runs = read_runs(args.runs)
+    kept = pivot(runs, args.provider, args.model)
+    if not kept:
+        wanted = " and ".join(
+            text
+            for text in (args.provider and f"provider {args.provider}", args.model and f"model {args.model}")
+            if text
+        )
+        known = ", ".join(sorted({f"{run.info.provider} · {run.info.model}" for run in runs}))
+        raise ConfigError(f"no run of {wanted} (the runs are of: {known})", field="--provider/--model")
+    html_path, md_path = write_matrix(kept, Path(args.out))
+    print(f"matrix of {len(kept)} runs: {html_path} and {md_path}")
     return 0
 
 

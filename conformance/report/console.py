@@ -37,7 +37,8 @@ class Console:
         self.stream.flush()
 
     def begin(self, label: str, where: str, total: int, concurrency: int) -> None:
-        self.total, self.done = total, 0
+        """Announce a target; the progress counts the cases of every target announced."""
+        self.total += total
         if not self.quiet:
             self.line(f"conformance: {total} cases -> {label} ({where}), concurrency {concurrency}")
 
@@ -122,7 +123,7 @@ class Console:
             )
         if not run.complete:
             text += "; INCOMPLETE run"
-        self.line(f"{run.label}: {text})")
+        self.line(f"{run.info.target_label}: {text})")
 
 
 def _cut(text: str, limit: int = 300) -> str:

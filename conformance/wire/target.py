@@ -7,7 +7,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,22 +87,61 @@ def open_target(
     provider: Provider, faults: tuple[str, ...] = (), stream_delay: float = EMBEDDED_STREAM_DELAY
 ) -> Iterator[Target]:
     """Yield a ready target, starting the embedded reference gateway when the provider is embedded."""
-    if not provider.embedded:
-        if faults:
-            raise ConfigError(
-                "faults can only be injected into the embedded reference gateway", field="--fault"
-            )
-        if not provider.base_url:
-            raise ConfigError(
-                "no base_url in the profile; pass --base-url URL (or --reference)",
-                source=provider.source,
-                field="base_url",
-            )
-        yield Target(provider, provider.api_key())
-        return
+    with open_targets([(provider, faults)], stream_delay) as targets:
+        yield targets[0]
+
+
+@contextmanager
+def open_targets(
+    wanted: Sequence[tuple[Provider, tuple[str, ...]]], stream_delay: float = EMBEDDED_STREAM_DELAY
+) -> Iterator[list[Target]]:
+    """Yield a ready target for each (provider, faults), in order, until every one is closed.
+
+    Embedded targets that the same reference gateway can serve (the same prefixes, key and faults; the
+    model is only a part of the path) share one server on loopback.
+    """
+    with ExitStack() as stack:
+        servers: dict[tuple[str, str, str | None, tuple[str, ...]], tuple[str, str]] = {}
+        targets = []
+        for provider, faults in wanted:
+            if not provider.embedded:
+                targets.append(_gateway_target(provider, faults))
+                continue
+            key = (provider.gemini.prefix, provider.openai.prefix, provider.api_key(), faults)
+            if key not in servers:
+                servers[key] = stack.enter_context(_embedded_server(provider, faults, stream_delay))
+            base_url, api_key = servers[key]
+            targets.append(_embedded_target(provider, base_url, api_key, faults))
+        yield targets
+
+
+def _gateway_target(provider: Provider, faults: tuple[str, ...]) -> Target:
+    if faults:
+        raise ConfigError("faults can only be injected into the embedded reference gateway", field="--fault")
+    if not provider.base_url:
+        raise ConfigError(
+            "no base_url in the profile; pass --base-url URL (or --reference)",
+            source=provider.source,
+            field="base_url",
+        )
+    return Target(provider, provider.api_key())
+
+
+def _embedded_target(provider: Provider, base_url: str, api_key: str, faults: tuple[str, ...]) -> Target:
+    from conformance.reference.model.safety import TRIGGERS
+
+    # The reference's own trigger prompts replace the profile's: they are what this target answers to.
+    served = dataclasses.replace(provider, base_url=base_url, triggers=dict(TRIGGERS))
+    return Target(served, api_key, faults)
+
+
+@contextmanager
+def _embedded_server(
+    provider: Provider, faults: tuple[str, ...], stream_delay: float
+) -> Iterator[tuple[str, str]]:
+    """The embedded reference gateway serving the provider's prefixes: its base URL and its key."""
     from conformance.reference.app import create_app
     from conformance.reference.faults.registry import FAULTS
-    from conformance.reference.model.safety import TRIGGERS
     from conformance.reference.server import ReferenceServer
 
     unknown = [name for name in faults if name not in FAULTS]
@@ -117,6 +156,4 @@ def open_target(
         stream_delay=stream_delay,
     )
     with ReferenceServer(app) as server:
-        # The reference's own trigger prompts replace the profile's: they are what this target answers to.
-        served = dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS))
-        yield Target(served, key, faults)
+        yield server.base_url, key
