@@ -1,4 +1,4 @@
-"""The ``conformance`` command: run, list, faults, validate, serve, compare, diff and baseline.
+"""The ``conformance`` command: run, list, faults, validate, serve, compare, history, diff and baseline.
 
 Bad input of any command is one line on stderr naming the file and field, and exit code 2; a broken
 pipe (``conformance list | head``) ends quietly; Ctrl-C is exit 130 and SIGTERM 143.
@@ -30,6 +30,7 @@ COMMANDS: dict[str, Command] = {
     "validate": validate.command,
     "serve": serve.command,
     "compare": records.compare_command,
+    "history": records.history_command,
     "diff": records.diff_command,
     "baseline": records.baseline_command,
 }

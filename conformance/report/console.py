@@ -62,7 +62,8 @@ class Console:
                 )
         self.gate(run)
         self.line(
-            f"reports: {out}/ (results.jsonl, results.json, junit.xml, report.html, matrix.html, matrix.md)"
+            f"reports: {out}/ (results.jsonl, results.json, junit.xml, report.html, matrix.html, matrix.md,"
+            " badge.svg, badge.json, badges/)"
         )
 
     def features(self, run: RunRecord) -> None:
