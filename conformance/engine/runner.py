@@ -132,7 +132,7 @@ class Runner:
             elif stopper.reason:
                 result = stopped_result(case, stopper.reason)
             else:
-                task = asyncio.create_task(self.run_case(transport, case, slots, rank))
+                task = asyncio.create_task(self._run_applicable(transport, case, slots, rank))
                 in_flight.add(task)
                 try:
                     result = await task
@@ -174,6 +174,11 @@ class Runner:
         skipped = skip_reason(case, self.provider)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
+        return await self._run_applicable(transport, case, slots, rank)
+
+    async def _run_applicable(
+        self, transport: Transport, case: Case, slots: Slots | None, rank: int
+    ) -> CaseResult:
         clock = _Clock()
         rounds = await asyncio.gather(
             *(self.run_round(transport, case, slots, rank, clock) for _ in range(self.repeat))

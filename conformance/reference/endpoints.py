@@ -38,7 +38,11 @@ def _large(request: Request) -> bool:
 
 def _answer_apart(handler: Handler, request: Request, active: ActiveFaults) -> Response:
     """Run a handler to its response on a loop of the worker thread's own (its body already read)."""
-    return asyncio.run(handler(request, active))
+
+    async def answer() -> Response:
+        return await handler(request, active)
+
+    return asyncio.run(answer())
 
 
 def guarded(handler: Handler, render_error: ErrorRenderer, call_of: CallOf) -> Endpoint:
