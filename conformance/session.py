@@ -11,15 +11,12 @@ done (or the run is interrupted) the reports of each are written from its log.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 import platform
 import re
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,26 +238,6 @@ def views_of(log: Path, out: Path) -> tuple[RunRecord, tuple[Path, ...]]:
     return run, (log, *write_views(run, out))
 
 
-PARALLEL_VIEWS = (3, 1000)
-"""From this many targets and case records on, reports are written by worker processes (one per CPU): below
-that, starting the workers costs more than it saves."""
-
-
-def _write_views(runs: Sequence[_TargetRun]) -> list[tuple[RunRecord, tuple[Path, ...]]]:
-    """Every target's record and views; with several targets and CPUs, in worker processes (the views of a
-    target are a second or so of CPU, most of it checking results.json against its schema)."""
-    jobs = [(run.log.path, run.plan.out) for run in runs]
-    workers = min(os.cpu_count() or 1, len(jobs))
-    cases = sum(len(run.plan.cases) for run in runs)
-    if len(jobs) >= PARALLEL_VIEWS[0] and cases >= PARALLEL_VIEWS[1] and workers > 1:
-        try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                return list(pool.map(views_of, *zip(*jobs, strict=True)))
-        except (OSError, BrokenProcessPool):  # no worker could be started here: write them in this process
-            pass
-    return [views_of(log, out) for log, out in jobs]
-
-
 async def _wire_phase(jobs: Sequence[Callable[[], Awaitable[None]]]) -> str | None:
     """Run every target's wire phase concurrently; Ctrl-C or SIGTERM cancels what is in flight and returns
     the signal's name."""
@@ -333,12 +310,13 @@ def run_sessions(
             stopped_by = "SIGINT"
         except Terminated:
             stopped_by = "SIGTERM"
+    results = []
     for run in runs:
         run.close(f"stopped by {stopped_by}" if stopped_by else None)
-    return [
-        RunResult(record, run.log, files, stopped_by, run.stopper.reason)
-        for run, (record, files) in zip(runs, _write_views(runs), strict=True)
-    ]
+    for run in runs:
+        record, files = views_of(run.log.path, run.plan.out)
+        results.append(RunResult(record, run.log, files, stopped_by, run.stopper.reason))
+    return results
 
 
 def run_session(
