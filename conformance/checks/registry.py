@@ -55,7 +55,8 @@ class CheckContext:
 
     @property
     def protocol(self) -> str:
-        return self.case.protocol
+        """The protocol of the step being judged (a step may go to the other route, or be an SDK call)."""
+        return self.case.step_protocol(len(self.exchanges) - 1)
 
     def body(self, step: int | None = None) -> Any:
         """The JSON body of a step's response (the current one by default); raises ``Undecodable``."""

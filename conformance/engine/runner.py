@@ -15,28 +15,39 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from conformance.checks import CheckContext, Failure, run_check
+from conformance.checks.body import answer_text
 from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
 from conformance.engine.judge import fold_attempts, fold_rounds
 from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
+from conformance.sdk import clients
+from conformance.sdk.probe import run_probe
 from conformance.suite.bodies import PayloadError
-from conformance.suite.model import Case, Expectation, Outcome
+from conformance.suite.model import Case, Expectation, Outcome, SdkCall
 from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
 from conformance.validation.store import SchemaStore
+from conformance.wire.exchange import Exchange
 from conformance.wire.profiles import Provider
 from conformance.wire.transport import Transport
 
 ResultCallback = Callable[[CaseResult], Awaitable[None] | None]
 
 
-def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
-    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger), or None."""
+def skip_reason(case: Case, provider: Provider, has_key: bool = True) -> tuple[Outcome, str] | None:
+    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger, an SDK
+    probe the SDK cannot make here), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
-    needed = {name for step in case.steps for name in trigger_names(step.request.body)}
+    for sdk in case.sdks:
+        problem = clients.missing(sdk) or clients.unexpressible(sdk, provider)
+        if problem is None and not has_key:
+            problem = f"{sdk} needs an API key and profile {provider.name} sends none"
+        if problem is not None:
+            return "skipped", f"SDK probe not run: {problem}"
+    needed = {name for step in case.steps for name in trigger_names(step.request.template)}
     missing = sorted(needed - provider.triggers.keys())
     if missing:
         return (
@@ -103,7 +114,7 @@ class Runner:
             async with gate:
                 result = None
                 if stopper.reason:
-                    skipped = skip_reason(case, self.provider)
+                    skipped = skip_reason(case, self.provider, self.api_key is not None)
                     result = (
                         CaseResult(case, *skipped, 0.0) if skipped else stopped_result(case, stopper.reason)
                     )
@@ -140,7 +151,7 @@ class Runner:
 
     async def run_case(self, transport: Transport, case: Case) -> CaseResult:
         """The case's result: every round of its policy, folded by the judge."""
-        skipped = skip_reason(case, self.provider)
+        skipped = skip_reason(case, self.provider, self.api_key is not None)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
         started = time.perf_counter()
@@ -166,10 +177,14 @@ class Runner:
         def body_of(step: int) -> Any:
             return attempt.exchanges[step].json()
 
+        def text_of(step: int) -> str | None:
+            return answer_text(case.step_protocol(step), body_of(step))[0]
+
         for index, step in enumerate(case.steps):
+            spec = step.request
             try:
-                body = fill_triggers(fill_from(step.request.body, body_of), self.provider.triggers)
-                query = fill_from(step.request.query, body_of)
+                body = fill_triggers(fill_from(spec.template, body_of, text_of), self.provider.triggers)
+                query = {} if isinstance(spec, SdkCall) else fill_from(spec.query, body_of, text_of)
             except StepReferenceError as exc:
                 attempt.failures.append(
                     FailedExpectation(index - 1, Expectation("steps", None), Failure(str(exc)))
@@ -178,12 +193,16 @@ class Runner:
             except Undecodable as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
+            exchange: Exchange
             try:
-                request = transport.build(case.protocol, step.request, body, query)
+                if isinstance(spec, SdkCall):
+                    exchange = await run_probe(self.provider, self.api_key, spec, body)
+                else:
+                    request = transport.build(case.step_protocol(index), spec, body, query)
+                    exchange = await transport.send(request)
             except PayloadError as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
-            exchange = await transport.send(request)
             self.stopper.observe(case.id, exchange)
             attempt.exchanges.append(exchange)
             if exchange.error is not None:
