@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance.checks import (  # noqa: F401  (registration)
+    billing,
     body,
     combinators,
     errors,
@@ -12,6 +13,6 @@ from conformance.checks import (  # noqa: F401  (registration)
     stream,
     tools,
 )
-from conformance.checks.registry import CHECKS, Check, CheckContext, Failure, check, run_check
+from conformance.checks.registry import CHECKS, Check, CheckContext, Failure, Sample, check, run_check
 
-__all__ = ["CHECKS", "Check", "CheckContext", "Failure", "check", "run_check"]
+__all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Sample", "check", "run_check"]

@@ -16,7 +16,7 @@ from jsonschema.exceptions import SchemaError
 
 from conformance.checks.registry import CHECKS, Check, Schema
 
-FAMILIES = ("http", "body", "errors", "tools", "combinators", "stream", "modes", "sdk")
+FAMILIES = ("http", "body", "errors", "tools", "combinators", "stream", "modes", "billing", "sdk")
 """The modules of ``conformance.checks`` that define checks, in the order the documents list them."""
 
 TABLE_BEGIN = "<!-- begin check table: generated from the check registry by tools/gen_case_schema.py -->"

@@ -39,8 +39,20 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """A measurement a billing check took: an invariant's billed count and the count it is judged against,
+    at a step of the case."""
+
+    invariant: str
+    step: int
+    measured: float
+    reference: float
+
+
+@dataclass(frozen=True)
 class CheckContext:
-    """What a check may read: the case, the exchanges so far (the current one last), the schemas and mode."""
+    """What a check may read: the case, the exchanges so far (the current one last), the schemas and mode;
+    ``samples`` collects what billing checks measured."""
 
     case: Case
     exchanges: tuple[Exchange, ...]
@@ -48,6 +60,7 @@ class CheckContext:
     strict: bool = False
     model: str = ""
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
+    samples: list[Sample] = field(default_factory=list, compare=False)
 
     @property
     def exchange(self) -> Exchange:

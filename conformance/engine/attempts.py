@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.checks import Failure
+from conformance.checks import Failure, Sample
 from conformance.suite.model import Case, Expectation, Outcome
 from conformance.wire.exchange import Exchange
 
@@ -25,11 +25,13 @@ class FailedExpectation:
 
 @dataclass
 class Attempt:
-    """One run of a case's steps: its exchanges, the broken expectations, or the error that stopped it."""
+    """One run of a case's steps: its exchanges, the broken expectations, or the error that stopped it, and
+    what its billing checks measured."""
 
     exchanges: list[Exchange] = field(default_factory=list)
     failures: list[FailedExpectation] = field(default_factory=list)
     error: str | None = None
+    samples: list[Sample] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

@@ -215,17 +215,20 @@ class Runner:
                 strict=self.strict,
                 model=self.provider.default_model,
             )
-            for expectation in step.expect:
-                try:
-                    failures = run_check(context, expectation)
-                except Undecodable as exc:
-                    attempt.error = _prefix(case, index, f"{expectation.check}: {exc}")
-                    return attempt
-                except Exception as exc:  # a defect in a check must not end the run
-                    problem = f"{expectation.check}: check raised {type(exc).__name__}: {exc}"
-                    attempt.error = _prefix(case, index, problem)
-                    return attempt
-                attempt.failures.extend(FailedExpectation(index, expectation, f) for f in failures)
+            try:
+                for expectation in step.expect:
+                    try:
+                        failures = run_check(context, expectation)
+                    except Undecodable as exc:
+                        attempt.error = _prefix(case, index, f"{expectation.check}: {exc}")
+                        return attempt
+                    except Exception as exc:  # a defect in a check must not end the run
+                        problem = f"{expectation.check}: check raised {type(exc).__name__}: {exc}"
+                        attempt.error = _prefix(case, index, problem)
+                        return attempt
+                    attempt.failures.extend(FailedExpectation(index, expectation, f) for f in failures)
+            finally:
+                attempt.samples.extend(context.samples)
             if attempt.failures:
                 return attempt
         return attempt
