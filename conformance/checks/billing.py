@@ -73,7 +73,7 @@ INVARIANTS: dict[str, Invariant] = {
         ),
         Invariant(
             "prompt-across-protocols",
-            "prompt_tokens of a chat completion vs countTokens totalTokens of the same prompt as native contents",
+            "prompt_tokens of a chat completion vs countTokens totalTokens of the same prompt (native route)",
             "equal",
             0.0,
             0,
@@ -101,8 +101,8 @@ INVARIANTS: dict[str, Invariant] = {
             "at_most",
             0.10,
             0,
-            "Google documents that a model may overflow the budget somewhat depending on the prompt; more than"
-            " 10% over bills thinking the client capped",
+            "Google documents that a model may overflow the budget somewhat depending on the prompt; more"
+            " than 10% over bills thinking the client capped",
         ),
         Invariant(
             "stream-vs-unary",
@@ -133,7 +133,7 @@ INVARIANTS: dict[str, Invariant] = {
         ),
         Invariant(
             "cached-within-prompt",
-            "cachedContentTokenCount (prompt_tokens_details.cached_tokens) vs promptTokenCount (prompt_tokens)",
+            "cachedContentTokenCount (OpenAI: cached_tokens) vs promptTokenCount (OpenAI: prompt_tokens)",
             "at_most",
             0.0,
             0,
@@ -265,10 +265,7 @@ def _count(ctx: CheckContext, source: Any, absent_is_zero: bool) -> tuple[float 
             per_event = [jp.resolve(item.value, at) for item in items]
             reached = [sum(_number(v) for _, v in found) for found in per_event if found]
             reached = [value for value in reached if not math.isnan(value)]
-            if kind == "last_event":
-                values = reached[-1:]
-            else:
-                values = [max(reached)] if reached else []
+            values = reached[-1:] if kind == "last_event" else [max(reached)] if reached else []
     if not values:
         if absent_is_zero:
             return 0, where

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -136,7 +137,14 @@ def class_names(value: Any) -> tuple[str, ...]:
 
 
 def dump(sdk: SdkName, value: Any) -> Any:
-    """What user code reads of a returned object, as JSON values (see the module's docstring)."""
+    """What user code reads of a returned object, as JSON values (see the module's docstring); pydantic's
+    warnings about values that do not fit the SDK's declared types (a gateway's doing) are not printed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _dump(sdk, value)
+
+
+def _dump(sdk: SdkName, value: Any) -> Any:
     if sdk == "google-genai" and hasattr(value, "model_dump"):
         out = value.model_dump(mode="json", exclude_none=True, exclude=set(GENAI_INTERNAL))
         for accessor in GENAI_ACCESSORS:
@@ -166,7 +174,7 @@ def _json_value(value: Any, sdk: SdkName = "openai") -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "model_dump"):
-        return dump(sdk, value)
+        return _dump(sdk, value)
     if isinstance(value, dict):
         return {str(key): _json_value(item, sdk) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

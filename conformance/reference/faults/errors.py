@@ -46,6 +46,8 @@ class ErrorsOpenAIEnvelope(Fault):
         "gemini/errors/bad-key",
         "gemini/errors/missing-contents",
         "gemini/errors/missing-key",
+        "gemini/sdk/bad-key",
+        "gemini/sdk/unknown-model",
     )
 
     @at(ERROR)

@@ -164,6 +164,8 @@ class MediaDropped(Fault):
         "gemini/multimodal/inline-data-camel/audio-wav/modality",
         "gemini/multimodal/several-parts/modality",
         "openai/multimodal/history/reaches-model",
+        "gemini/sdk/media",
+        "openai/sdk/media",
     )
 
     @at(REQUEST)

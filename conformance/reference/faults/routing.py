@@ -22,7 +22,10 @@ class XGoogApiKeyRejected(Fault):
     protocol = "gemini"
     feature = "auth"
     affects = BOTH
-    caught_by = ("gemini/auth/x-goog-api-key",)
+    caught_by = (
+        "gemini/auth/x-goog-api-key",
+        "gemini/sdk/text",
+    )
 
     level = "SHOULD"
     level_reason = (
@@ -50,6 +53,8 @@ class UnknownModelFallback(Fault):
         "gemini/streaming-sse/unknown-model",
         "openai/errors/unknown-model",
         "openai/streaming/unknown-model",
+        "gemini/sdk/unknown-model",
+        "openai/sdk/unknown-model",
     )
 
     @at(MODEL)
@@ -64,7 +69,10 @@ class ModelsOpenAIShape(Fault):
     bug_class = "F44"
     protocol = "gemini"
     feature = "models-list"
-    caught_by = ("gemini/models/list",)
+    caught_by = (
+        "gemini/models/list",
+        "gemini/sdk/models-list",
+    )
 
     @at(REQUEST)
     def paging_unread(self, query: Any, call: Call) -> Any:
@@ -92,6 +100,7 @@ class CountTokensZero(Fault):
     caught_by = (
         "gemini/count-tokens/contents",
         "gemini/count-tokens/generate-content-request",
+        "gemini/sdk/count-tokens",
     )
 
     @at(RESPONSE)
