@@ -191,10 +191,11 @@ def body_problems(case: Case, schemas: SchemaStore, exceptions: Mapping[str, str
         passing = [alt for alt in alternatives(expect) if accepts_200(alt)]
         if not passing or f"{case.id}#{index}" in exceptions:
             continue
-        schema = response_schema(case.protocol, step.request)
+        protocol = case.step_protocol(index)
+        schema = response_schema(protocol, step.request)
         if schema is None:
             problems.append(
-                f"{where}: can pass on a 200, but {case.protocol} {step.request.path} "
+                f"{where}: can pass on a 200, but {protocol} {step.request.path} "
                 f"(stream {step.request.stream}) has no known response schema (RESPONSE_SCHEMAS)"
             )
             continue

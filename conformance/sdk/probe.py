@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from conformance.sdk.calls import CALLS, chunks_of, class_names, dump, dump_exception, sdk_arguments
@@ -29,7 +31,7 @@ from conformance.suite.model import SdkCall, SdkName
 from conformance.suite.templates import fill_model
 from conformance.wire.exchange import ProbeExchange, SentRequest
 from conformance.wire.profiles import Provider
-from conformance.wire.transport import INVALID_KEY, tls_context
+from conformance.wire.transport import INVALID_KEY
 
 RETRIED_STATUSES = (429, 503)
 """The statuses the SDK is told to retry, as the raw transport retries them."""
@@ -214,11 +216,20 @@ def _transport_error_classes() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+@cache
+def trust(ca_bundle: str | None) -> ssl.SSLContext:
+    """The TLS context probes verify with: only the CA bundle when given, else certifi's store as the raw
+    transport's httpx uses. Made once and shared: loading a store costs tens of milliseconds per client."""
+    import certifi
+
+    return ssl.create_default_context(cafile=ca_bundle or certifi.where())
+
+
 def _http_client(sdk: SdkName, provider: Provider, notes: Notes) -> Any:
     """The SDK's own kind of async HTTP client, with the provider's TLS trust, no proxy from the
     environment, no redirects, and the notes' hooks."""
     options: dict[str, Any] = {
-        "verify": tls_context(provider.ca_bundle),
+        "verify": trust(provider.ca_bundle),
         "trust_env": False,
         "follow_redirects": False,
         "event_hooks": {"request": [notes.request], "response": [notes.response]},
@@ -264,12 +275,16 @@ def _client(sdk: SdkName, provider: Provider, key: str | None, http: Any) -> Any
         if retry.attempts
         else None
     )
+    # The shared context for the SDK's own (unused) sync, aiohttp and websocket clients, so none loads a store.
+    verify = {"verify": trust(provider.ca_bundle), "ssl": trust(provider.ca_bundle)}
     options = types.HttpOptions(
         base_url=where.base_url,
         api_version=where.api_version,
         timeout=int(provider.timeouts.total * 1000),
         retry_options=retry_options,
         httpx_async_client=http,
+        client_args=verify,
+        async_client_args=verify,
     )
     return genai.Client(vertexai=False, api_key=key, http_options=options)
 

@@ -22,10 +22,7 @@ class XGoogApiKeyRejected(Fault):
     protocol = "gemini"
     feature = "auth"
     affects = BOTH
-    caught_by = (
-        "gemini/auth/x-goog-api-key",
-        "gemini/sdk/text",
-    )
+    caught_by = ("gemini/auth/x-goog-api-key",)
 
     level = "SHOULD"
     level_reason = (
