@@ -275,7 +275,8 @@ def _client(sdk: SdkName, provider: Provider, key: str | None, http: Any) -> Any
         if retry.attempts
         else None
     )
-    # The shared context for the SDK's own (unused) sync, aiohttp and websocket clients, so none loads a store.
+    # The shared context for the SDK's own (unused) sync, aiohttp and websocket clients: none loads a
+    # store of its own.
     verify = {"verify": trust(provider.ca_bundle), "ssl": trust(provider.ca_bundle)}
     options = types.HttpOptions(
         base_url=where.base_url,
