@@ -57,7 +57,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...], Timeouts, float]] = {
     ),
     "garbage": (
         "errored",
-        ("RemoteProtocolError: illegal status line",),
+        ("RemoteProtocolError: illegal status line", "more characters)"),  # 4 KB of noise, quoted in part
         PATIENT,
         PATIENT.read / 2,
     ),
