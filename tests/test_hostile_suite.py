@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -25,24 +25,37 @@ from tests.measured import Measured, run_measured
 
 KEY = "HOSTILE-suite-canary-5be2a1"
 TIMEOUT = 2.0
+"""--timeout of the runs against the behaviours that never finish an answer."""
+ANSWERING_TIMEOUT = 10.0
+"""--timeout of the runs against the behaviours that answer at once: they never wait for it, so a larger
+one costs nothing and keeps a starved machine (two test runs at once) from turning verdicts into timeouts."""
 CONCURRENCY = 16
-TIME_BOUND = TIMEOUT * 3 + 20
-"""Seconds a whole run may take. Not requests x timeout / concurrency: waiting out every request of a
-gateway that hangs takes about 590 x 2 s / 16 = 74 s here (78 s measured with --breaker 0) and grows with
-the suite, which is what the circuit breaker prevents. One timeout for the requests in flight when the
-breaker trips, one for slack, plus a fixed allowance for start-up, judging the answers of the behaviours
-that answer at once, and the reports, on a loaded 2-core machine."""
 RSS_BOUND_MIB = 384
 """Peak resident memory of a run: the interpreter with the suite loaded (about 60 MiB) plus concurrency 16
 x two attempts' exchanges per case x the 8 MiB capture limit (256 MiB), plus allocator slack. Runs that
 kept every exchange went past 3 GB."""
-PARALLEL_RUNS = 4
+PARALLEL_RUNS = 3
 """Runs at once: the hanging behaviours mostly wait, the others need the CPU; more would starve them."""
 HOSTILE = sorted(name for name in BEHAVIOURS if name != "good")
 UNANSWERED = ("hang", "hang-after-headers", "drip", "endless", "huge", "reset", "garbage", "slow-headers")
 """Behaviours where no exchange completes: each request ends in a transport error, so the breaker trips."""
 WAITING = ("hang", "hang-after-headers", "drip", "endless", "slow-headers")
 """Behaviours whose requests end only at the timeout."""
+
+
+def timeout_of(behaviour: str) -> float:
+    return TIMEOUT if behaviour in UNANSWERED else ANSWERING_TIMEOUT
+
+
+def time_bound(behaviour: str) -> float:
+    """Seconds a whole run may take. Not requests x timeout / concurrency: waiting out every request of a
+    gateway that hangs takes about 590 x 2 s / 16 = 74 s here (78 s measured with --breaker 0) and grows
+    with the suite, which is what the circuit breaker prevents. One timeout for the requests in flight when
+    the breaker trips, two for slack, and a fixed allowance for start-up, judging what answers at once, and
+    the reports, on a loaded 2-core machine."""
+    return timeout_of(behaviour) * 3 + 20
+
+
 PASS_ON_GARBAGE = {"gemini/safety/threshold-unspecified"}
 """Cases that expect only a status and so still pass on an undecodable 200 (issue 10, item 3: the case
 lint gives each such case a body check or documents why not). Nothing else may pass."""
@@ -102,7 +115,7 @@ def suite_runs(hostile_pair, tmp_path_factory) -> dict[str, SuiteRun]:
                 "--api-key-env",
                 "HOSTILE_SUITE_KEY",
                 "--timeout",
-                f"{TIMEOUT:g}",
+                f"{timeout_of(behaviour):g}",
                 "--concurrency",
                 str(CONCURRENCY),
                 "--out",
@@ -111,7 +124,7 @@ def suite_runs(hostile_pair, tmp_path_factory) -> dict[str, SuiteRun]:
             env={**os.environ, "HOSTILE_SUITE_KEY": KEY},
             cwd=root,
             logs=root / f"{behaviour}.console",
-            deadline=TIME_BOUND * 4,
+            deadline=time_bound(behaviour) * 4,
         )
         results_path = out / "results.json"
         results = json.loads(results_path.read_text()) if results_path.is_file() else {}
@@ -122,14 +135,20 @@ def suite_runs(hostile_pair, tmp_path_factory) -> dict[str, SuiteRun]:
     busy = [name for name in HOSTILE if name not in WAITING]
     order = [name for pair in zip_longest(waiting, busy) for name in pair if name is not None]
     with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
-        return {done.behaviour: done for done in pool.map(run, order)}
+        runs = {done.behaviour: done for done in pool.map(run, order)}
+    measures = {
+        name: {**asdict(done.measured), "stdout": None, "stderr": None} for name, done in runs.items()
+    }
+    (root / "measured.json").write_text(json.dumps(measures, indent=1))  # for a look at the margins
+    return runs
 
 
 @pytest.mark.parametrize("behaviour", HOSTILE)
 def test_whole_run_ends_in_time_and_exits_1_without_traceback(suite_runs, behaviour):
     run = suite_runs[behaviour]
     assert not run.measured.timed_out, run.describe()
-    assert run.measured.seconds < TIME_BOUND, f"{behaviour} took {run.measured.seconds:.1f} s"
+    took = f"{behaviour} took {run.measured.seconds:.1f} s ({run.measured.cpu_seconds:.1f} s of CPU)"
+    assert run.measured.seconds < time_bound(behaviour), took
     assert run.measured.returncode == 1, run.describe()
     assert "Traceback" not in run.measured.stdout + run.measured.stderr, run.describe()
     assert run.results["run"]["complete"] is True and run.results["summary"]["gate"] == "fail"
@@ -153,7 +172,7 @@ def test_breaker_stops_sending_to_a_gateway_that_never_answers(suite_runs, hosti
     hostile, _ = hostile_pair
     run = suite_runs[behaviour]
     sent = sum(seen.target.startswith(f"/{behaviour}/") for seen in hostile.seen)
-    assert sent < 3 * CONCURRENCY, f"{sent} requests sent to {behaviour}; the breaker should stop at about 21"
+    assert sent < 3 * CONCURRENCY, f"{sent} requests sent to {behaviour}; the breaker stops at about 17"
     messages = [case["message"] for case in run.results["cases"] if case["outcome"] == "errored"]
     assert sum("gateway unresponsive since case" in message for message in messages) > len(messages) / 2
 
@@ -190,7 +209,12 @@ def test_redirect_never_carries_the_key_to_the_other_host(suite_runs, hostile_pa
     assert any(seen.target.startswith("/redirect/") for seen in hostile.seen)
     assert any(("x-goog-api-key", KEY) in seen.headers for seen in hostile.seen), "the key went to its host"
     judged = [case for case in run.results["cases"] if case["outcome"] not in ("skipped", "unsupported")]
-    assert all(case["outcome"] == "failed" and "307" in case["message"] for case in judged)
+    odd = [
+        f"{case['id']}: {case['outcome']}: {case['message']}"
+        for case in judged
+        if "307" not in case["message"]
+    ]
+    assert odd == [] and all(case["outcome"] == "failed" for case in judged), odd[:5]
     # The other host answers at the redirect's target: a followed redirect would have shown up above.
     assert httpx.get(f"{other.base_url}/v1beta/models", timeout=5, trust_env=False).status_code == 200
     assert other.seen and other.seen[-1].target == "/v1beta/models"
