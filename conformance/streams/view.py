@@ -156,7 +156,7 @@ def sniff_kind(exchange: Exchange) -> StreamKind | None:
 
     Only a 200 is a stream; an SDK probe's chunks are a JSON array. ``text/event-stream`` is SSE; a 200 to
     ``:streamGenerateContent`` without ``alt=sse`` is a JSON array; a request body asking for
-    ``"stream": true`` is SSE. Anything else is not a stream.
+    ``"stream": true`` is SSE. Nothing else is.
     """
     if exchange.status != 200:
         return None
