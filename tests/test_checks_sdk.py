@@ -34,7 +34,7 @@ GOOD_AND_BAD: list[tuple[str, Any, Exchange, Exchange, str]] = [
         {"returns": "GenerateContentResponse"},
         RETURNED,
         RAISED,
-        "raised google.genai.errors.ClientError: API key not valid.; expected it to return",
+        "raised google.genai.errors.ClientError (HTTP 400): API key not valid.; expected it to return",
     ),
     ("sdk", {"raises": "ClientError"}, RAISED, RETURNED, "expected it to raise ClientError"),
     ("sdk", {"raises": "errors.APIError"}, RAISED, exchange({}), "this step sent a raw HTTP request"),
@@ -50,4 +50,7 @@ GOOD_AND_BAD: list[tuple[str, Any, Exchange, Exchange, str]] = [
 
 def test_another_class_is_named(schemas) -> None:
     (problem,) = verdict(schemas, "sdk", {"raises": "ServerError"}, RAISED)
-    assert "raised google.genai.errors.ClientError: API key not valid.; expected ServerError" in problem
+    assert (
+        "raised google.genai.errors.ClientError (HTTP 400): API key not valid.; expected ServerError"
+        in problem
+    )

@@ -70,8 +70,11 @@ def sdk(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
 
 
 def _raised(exchange: ProbeExchange) -> str:
-    """The exception a probe's SDK raised, with its message: ``ClientError: 400 INVALID_ARGUMENT ...``."""
+    """The exception a probe's SDK raised, the HTTP status it got and the exception's message:
+    ``google.genai.errors.ClientError (HTTP 400): API key not valid ...``."""
     name = exchange.classes[0] if exchange.classes else "an exception"
+    if exchange.status is not None:
+        name += f" (HTTP {exchange.status})"
     try:
         message = json.loads(exchange.body).get("message")
     except (ValueError, AttributeError):
