@@ -11,6 +11,10 @@ Level = Literal["MUST", "SHOULD"]
 Outcome = Literal["passed", "failed", "errored", "flaky", "unsupported", "skipped"]
 AuthMode = Literal["profile", "none", "invalid", "query", "x-goog-api-key", "bearer"]
 StreamMode = Literal["none", "sse", "json-array"]
+Side = Literal["response", "upstream"]
+"""What an expectation judges: the gateway's response, or the request the gateway forwarded upstream."""
+Forwarding = Literal["always", "optional", "never"]
+"""Whether a step's request must reach the upstream, may, or must not."""
 
 PROTOCOLS: tuple[Protocol, ...] = ("gemini", "openai")
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD")
@@ -47,11 +51,22 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class UpstreamPart:
+    """What a step asks of the suite's upstream: how it answers the request (a scenario), whether the
+    request must reach it (``forwarded``), and what the forwarded request must satisfy (``expect``)."""
+
+    scenario: str | None = None
+    expect: tuple[Expectation, ...] = ()
+    forwarded: Forwarding = "always"
+
+
+@dataclass(frozen=True)
 class Step:
-    """A request and what its response must satisfy."""
+    """A request and what its response (and, with an upstream part, the forwarded request) must satisfy."""
 
     request: RequestSpec
     expect: tuple[Expectation, ...]
+    upstream: UpstreamPart | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,12 @@ class Case:
     source: Path
     bug_classes: tuple[str, ...] = ()
     reference_only: bool = False
+
+    @property
+    def needs_upstream(self) -> bool:
+        """Whether a step has an upstream part: the case runs only when the run plays the gateway's
+        upstream."""
+        return any(step.upstream is not None for step in self.steps)
 
     @property
     def marker_names(self) -> tuple[str, ...]:
