@@ -222,7 +222,7 @@ def upstream_summary(info: UpstreamInfo | None, ledger: Ledger, redactor: Redact
         UnattributedRequest(request.method, redactor.text(request.target), reason)
         for request, reason in ledger.unattributed()[:MAX_UNATTRIBUTED]
     )
-    return UpstreamInfo(info.base_url, len(ledger.requests), unattributed)
+    return UpstreamInfo(info.base_url, ledger.count, unattributed)
 
 
 def run_session(

@@ -2,9 +2,10 @@
 
 The runner issues a tag for each request it sends (``Ledger.issue``); the upstream records every request it
 receives (``Ledger.record``), whatever its path and whether or not it carries a tag; the runner then collects
-the requests carrying its tag (``Ledger.collect``). A recorded request is attributed when its tag was
-issued by this run; the rest (no tag, or a tag this run never issued) are reported as unattributed. The
-ledger is shared by the upstream's server thread and the runner's event loop, so it is locked.
+the requests carrying its tag (``Ledger.collect``), which the ledger then forgets, so that its memory does
+not grow with the run. A recorded request is attributed when its tag was issued by this run; the rest (no
+tag, or a tag this run never issued) are reported as unattributed and kept without their bodies. The ledger
+is shared by the upstream's server thread and the runner's event loop, so it is locked.
 """
 
 from __future__ import annotations
@@ -118,8 +119,9 @@ class Ledger:
     def __init__(self, on_record: Callable[[ForwardedRequest], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._origins: dict[str, Origin] = {}
-        self._requests: list[ForwardedRequest] = []
+        self._requests: dict[int, ForwardedRequest] = {}
         self._by_nonce: dict[str, list[int]] = {}
+        self._count = 0
         self._on_record = on_record
 
     def issue(self, case_id: str, attempt: int, step: int, scenario: str | None = None) -> Origin:
@@ -135,32 +137,39 @@ class Ledger:
 
     def record(self, request: ForwardedRequest) -> int:
         """Keep a request that reached the upstream; returns its index for ``answered``."""
-        with self._lock:
-            index = len(self._requests)
-            self._requests.append(request)
-            for tag in dict.fromkeys(request.tags):
-                self._by_nonce.setdefault(tag.nonce, []).append(index)
         if self._on_record is not None:
             self._on_record(request)
+        with self._lock:
+            if not any(tag.nonce in self._origins for tag in request.tags):
+                request = replace(request, body=b"", content=None)  # reported, never judged
+            index = self._count
+            self._count += 1
+            self._requests[index] = request
+            for tag in dict.fromkeys(request.tags):
+                self._by_nonce.setdefault(tag.nonce, []).append(index)
         return index
 
     def answered(self, index: int, status: int) -> None:
         """Note the status the upstream answered request ``index`` with."""
         with self._lock:
-            self._requests[index] = replace(self._requests[index], status=status)
+            if index in self._requests:
+                self._requests[index] = replace(self._requests[index], status=status)
 
     def requests_of(self, nonce: str) -> tuple[ForwardedRequest, ...]:
-        """The requests carrying a tag, in arrival order."""
+        """The requests carrying a tag that the ledger still holds, in arrival order."""
         with self._lock:
-            return tuple(self._requests[i] for i in self._by_nonce.get(nonce, ()))
+            return tuple(self._requests[i] for i in self._by_nonce.get(nonce, ()) if i in self._requests)
 
     async def collect(self, nonce: str, grace: float = COLLECT_GRACE) -> tuple[ForwardedRequest, ...]:
         """The requests carrying a tag, waiting up to ``grace`` seconds for a first one (or for it to be
-        answered) before deciding that none came."""
+        answered) before deciding that none came; the ledger forgets them once they are collected."""
         deadline = time.monotonic() + grace
         while True:
             found = self.requests_of(nonce)
             if (found and all(r.status is not None for r in found)) or time.monotonic() >= deadline:
+                with self._lock:
+                    for index in self._by_nonce.pop(nonce, ()):
+                        self._requests.pop(index, None)
                 return found
             await asyncio.sleep(0.01)
 
@@ -171,8 +180,15 @@ class Ledger:
 
     @property
     def requests(self) -> tuple[ForwardedRequest, ...]:
+        """The requests the ledger holds: those not collected yet, and the unattributed ones."""
         with self._lock:
-            return tuple(self._requests)
+            return tuple(self._requests.values())
+
+    @property
+    def count(self) -> int:
+        """How many requests reached the upstream in all."""
+        with self._lock:
+            return self._count
 
     def unattributed(self) -> list[tuple[ForwardedRequest, str]]:
         """Every recorded request no tag of this run accounts for, with why."""
