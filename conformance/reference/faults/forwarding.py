@@ -319,6 +319,23 @@ class StreamAsUnary(Fault):
         )
 
 
+class CountTokensAsGeneration(Fault):
+    """countTokens goes up as a generation (``:generateContent``): slow, billed, and answered with a
+    GenerateContentResponse instead of ``totalTokens``."""
+
+    name = "count-tokens-as-generation"
+    bug_class = "F43"
+    protocol = "gemini"
+    feature = "forwarding"
+    caught_by = ("gemini/forwarding/count-tokens",)
+
+    @at(OUTBOUND)
+    def generation(self, outbound: Outbound, call: Call) -> Outbound:
+        if not outbound.path.endswith(":countTokens"):
+            return outbound
+        return replace(outbound, path=outbound.path.removesuffix(":countTokens") + ":generateContent")
+
+
 class ApiVersionV1(Fault):
     """Requests go up under ``/v1`` instead of ``/v1beta`` (where Gemini 3 and systemInstruction live)."""
 
@@ -490,6 +507,31 @@ class FunctionResponseNameFiller(Fault):
                     part["functionResponse"]["name"] = "function"
 
         return edited(outbound, rename)
+
+
+class ToolMessagesSplit(Fault):
+    """The tool messages answering parallel calls are translated into one user content each, instead of one
+    content holding every functionResponse (Gemini refuses the turn)."""
+
+    name = "tool-messages-split"
+    bug_class = "F17"
+    protocol = "openai"
+    feature = "forwarding"
+    caught_by = ("openai/forwarding/parallel-tool-messages",)
+
+    @at(OUTBOUND)
+    def split(self, outbound: Outbound, call: Call) -> Outbound:
+        def one_each(body: Body) -> None:
+            contents = []
+            for content in body.get("contents") or []:
+                parts = content.get("parts") or []
+                if len(parts) > 1 and all("functionResponse" in p for p in parts):
+                    contents += [{"role": content.get("role", "user"), "parts": [part]} for part in parts]
+                else:
+                    contents.append(content)
+            body["contents"] = contents
+
+        return edited(outbound, one_each) if call.protocol == "openai" else outbound
 
 
 class RemoteImageDropped(Fault):

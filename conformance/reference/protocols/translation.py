@@ -19,13 +19,14 @@ Requests (the body has been checked by ``openai.read_chat_request`` first):
   is, so nothing needs sanitizing); ``tool_choice`` becomes ``functionCallingConfig``: auto AUTO, none
   NONE, required ANY, a named function ANY with that one allowed name.
 
-Answers: candidates become choices (thought parts in ``reasoning_content``, function calls in
-``tool_calls`` with the native call ids; only the first call of each when ``parallel_tool_calls`` is false,
-which Gemini has no setting for), ``finishReason`` maps to ``finish_reason`` (``FINISH_REASONS``; a
-candidate with calls finishes ``tool_calls``), a blocked prompt is one ``content_filter`` choice, and
-``usageMetadata`` maps to ``usage`` with the thinking tokens inside ``completion_tokens`` (and
-``completion_tokens_details.reasoning_tokens``) and cached tokens in ``prompt_tokens_details``. Upstream
-errors keep their HTTP status in OpenAI's error form.
+Answers: candidates become choices (thought parts left out: a chat completion has no place for them, and
+the reference keeps to the spec, where a gateway may add the common ``reasoning_content`` extension;
+function calls in ``tool_calls`` with the native call ids, only the first of each choice when
+``parallel_tool_calls`` is false, which Gemini has no setting for), ``finishReason`` maps to
+``finish_reason`` (``FINISH_REASONS``; a candidate with calls finishes ``tool_calls``), a blocked prompt is
+one ``content_filter`` choice, and ``usageMetadata`` maps to ``usage`` with the thinking tokens inside
+``completion_tokens`` (and ``completion_tokens_details.reasoning_tokens``) and cached tokens in
+``prompt_tokens_details``. Upstream errors keep their HTTP status in OpenAI's error form.
 """
 
 from __future__ import annotations
@@ -358,7 +359,6 @@ def _choice(
 ) -> dict[str, Any]:
     index = candidate.get("index", position)
     texts: list[str] = []
-    thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
     for part in (candidate.get("content") or {}).get("parts") or []:
         if isinstance(part.get("functionCall"), Mapping):
@@ -372,11 +372,9 @@ def _choice(
                     _call_id(answer_id, index, len(calls)),
                 )
             )
-        elif isinstance(part.get("text"), str):
-            (thoughts if part.get("thought") else texts).append(part["text"])
+        elif isinstance(part.get("text"), str) and not part.get("thought"):
+            texts.append(part["text"])
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
-    if thoughts:
-        message["reasoning_content"] = "".join(thoughts)
     if calls:
         message["tool_calls"] = calls
     if candidate.get("finishReason") not in (None, "STOP", "MAX_TOKENS") and not texts and not calls:
@@ -416,8 +414,8 @@ def chat_completion(answer: Any, model: str, signatures: Signatures, parallel: b
 class ChunkTranslator:
     """Native stream events in, chat.completion.chunk objects out, as they come.
 
-    Each choice gets its role first, then its text (``content``), thoughts (``reasoning_content``) and
-    function calls (``tool_calls``, one delta each, with an ``index``), then one empty delta with its
+    Each choice gets its role first, then its text (``content``; thoughts are left out) and function calls
+    (``tool_calls``, one delta each, with an ``index``), then one empty delta with its
     ``finish_reason``; with ``include_usage`` every chunk has ``usage: null`` and a last chunk
     ``choices: []`` carries the usage. An error event is passed on as ``{"error": ...}`` in OpenAI's form
     (the OpenAI SDKs raise on it), and no chunk follows it.
@@ -483,9 +481,8 @@ class ChunkTranslator:
                         _call_id(self.id, index, n),
                     )
                     yield self._chunk(index, {"tool_calls": [{"index": n, **call}]})
-                elif isinstance(part.get("text"), str) and part["text"]:
-                    key = "reasoning_content" if part.get("thought") else "content"
-                    yield self._chunk(index, {key: part["text"]})
+                elif isinstance(part.get("text"), str) and part["text"] and not part.get("thought"):
+                    yield self._chunk(index, {"content": part["text"]})
             if candidate.get("finishReason") and index not in self.finished:
                 self.finished.add(index)
                 yield self._chunk(
