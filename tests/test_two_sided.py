@@ -93,6 +93,8 @@ def test_the_whole_suite_is_green_on_both_sides_through_the_clean_forwarding_ref
     # without one (a model list, a body that is not JSON or holds no text), never a tag of another run.
     _, ledger = upstream
     assert all("no tag" in reason for _, reason in ledger.unattributed())
+    # Once a step is judged its forwarded requests are dropped: the ledger does not grow with the run.
+    assert ledger.count > len(all_cases) and not [r for r in ledger.requests if r.body]
 
 
 @pytest.fixture(scope="module")

@@ -241,6 +241,8 @@ class Runner:
                 attempt.forwarded[index] = forwarded
                 # What the gateway forwarded comes first: it is usually why the answer is wrong too.
                 failures = self.judge_forwarded(context, index, step, origin, forwarded) + failures
+            elif origin is not None and self.upstream is not None:  # nothing judges it: not kept
+                self.upstream.ledger.forget(origin.tag.nonce)
             attempt.failures.extend(failures)
             if attempt.failures or attempt.error is not None:
                 return attempt

@@ -65,9 +65,7 @@ from conformance.reference.protocols.translation import (
 from conformance.reference.settings import ReferenceSettings, settings_of
 
 UPSTREAM_VERSION = "/v1beta"
-HOP_HEADERS = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
-)
+"""The API version the forwarding reference calls upstream."""
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=60.0)
 
 
@@ -150,7 +148,8 @@ async def relay(upstream: httpx.Response, buffered: bool) -> AsyncIterator[bytes
 
 
 def _native_method(rest: str | None) -> Method:
-    model, colon, method = (rest or "").partition(":")
+    """The native method of ``{p}/models`` (no ``rest``) or ``{p}/models/{rest}``."""
+    method = (rest or "").partition(":")[2]
     if not rest:
         return "models.list"
     if method in ("generateContent", "streamGenerateContent", "countTokens"):

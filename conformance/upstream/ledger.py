@@ -121,6 +121,7 @@ class Ledger:
         self._origins: dict[str, Origin] = {}
         self._requests: dict[int, ForwardedRequest] = {}
         self._by_nonce: dict[str, list[int]] = {}
+        self._done: set[str] = set()
         self._count = 0
         self._on_record = on_record
 
@@ -140,8 +141,9 @@ class Ledger:
         if self._on_record is not None:
             self._on_record(request)
         with self._lock:
-            if not any(tag.nonce in self._origins for tag in request.tags):
-                request = replace(request, body=b"", content=None)  # reported, never judged
+            attributed = any(tag.nonce in self._origins for tag in request.tags)
+            if not attributed or all(tag.nonce in self._done for tag in request.tags):
+                request = replace(request, body=b"", content=None)  # reported or too late: never judged
             index = self._count
             self._count += 1
             self._requests[index] = request
@@ -167,11 +169,17 @@ class Ledger:
         while True:
             found = self.requests_of(nonce)
             if (found and all(r.status is not None for r in found)) or time.monotonic() >= deadline:
-                with self._lock:
-                    for index in self._by_nonce.pop(nonce, ()):
-                        self._requests.pop(index, None)
+                self.forget(nonce)
                 return found
             await asyncio.sleep(0.01)
+
+    def forget(self, nonce: str) -> None:
+        """Drop the requests carrying a tag (a step whose forwarded requests nobody judges, or that were
+        collected); any that arrive later are counted without their bodies."""
+        with self._lock:
+            self._done.add(nonce)
+            for index in self._by_nonce.pop(nonce, ()):
+                self._requests.pop(index, None)
 
     def origin(self, request: ForwardedRequest) -> Origin | None:
         """The attempt that caused a request, when its tag was issued by this run."""
