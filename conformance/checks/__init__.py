@@ -12,6 +12,7 @@ from conformance.checks import (  # noqa: F401  (registration)
     sdk,
     stream,
     tools,
+    upstream,
 )
 from conformance.checks.registry import CHECKS, Check, CheckContext, Failure, Sample, check, run_check
 

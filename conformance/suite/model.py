@@ -13,6 +13,10 @@ AuthMode = Literal["profile", "none", "invalid", "query", "x-goog-api-key", "bea
 StreamMode = Literal["none", "sse", "json-array"]
 SdkName = Literal["google-genai", "openai"]
 SdkAuth = Literal["profile", "invalid"]
+Side = Literal["response", "upstream"]
+"""What an expectation judges: the gateway's response, or the request the gateway forwarded upstream."""
+Forwarding = Literal["always", "optional", "never"]
+"""Whether a step's request must reach the upstream, may, or must not."""
 
 PROTOCOLS: tuple[Protocol, ...] = ("gemini", "openai")
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD")
@@ -105,11 +109,22 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class UpstreamPart:
+    """What a step asks of the suite's upstream: how it answers the request (a scenario), whether the
+    request must reach it (``forwarded``), and what the forwarded request must satisfy (``expect``)."""
+
+    scenario: str | None = None
+    expect: tuple[Expectation, ...] = ()
+    forwarded: Forwarding = "always"
+
+
+@dataclass(frozen=True)
 class Step:
-    """A request and what its response must satisfy."""
+    """A request and what its response (and, with an upstream part, the forwarded request) must satisfy."""
 
     request: RequestSpec | SdkCall
     expect: tuple[Expectation, ...]
+    upstream: UpstreamPart | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,12 @@ class Case:
         if index < len(self.steps):
             return self.steps[index].request.protocol or self.protocol
         return self.protocol
+
+    @property
+    def needs_upstream(self) -> bool:
+        """Whether a step has an upstream part: the case runs only when the run plays the gateway's
+        upstream."""
+        return any(step.upstream is not None for step in self.steps)
 
     @property
     def marker_names(self) -> tuple[str, ...]:
