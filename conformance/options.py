@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from conformance.engine.stopping import DEFAULT_BREAKER
 from conformance.errors import ConfigError
+from conformance.upstream.endpoint import Endpoint
 from conformance.wire.profiles import AUTH_STYLES
 
 Front = Literal["cli", "pytest"]
@@ -146,6 +147,19 @@ RUN_OPTIONS: tuple[Option, ...] = (
         action="append",
         metavar="NAME",
     ),
+    Option(
+        ("--upstream",),
+        "two-sided run: play the gateway's upstream (Google's native API) on this loopback address and judge"
+        " what the gateway forwards; configure the gateway's Google base URL as http://HOST:PORT first"
+        " (the embedded reference forwards to it by itself; port 0 picks a free port)",
+        metavar="HOST:PORT",
+    ),
+    Option(
+        ("--upstream-key-env",),
+        "environment variable holding the key the gateway sends to --upstream (needed with a gateway; the"
+        " embedded reference gets a random key)",
+        metavar="VAR",
+    ),
     # -- how cases are judged
     Option(
         ("--mode",),
@@ -264,6 +278,8 @@ class RunSettings:
     """The ``--model`` values: each provider runs each of them (none: the profile's default model)."""
     all_models: bool = False
     """``--all-models``: each profile's ``models.others`` join its models."""
+    upstream: Endpoint | None = None
+    upstream_key_env: str | None = None
 
     @property
     def strict(self) -> bool:
@@ -322,6 +338,13 @@ class RunSettings:
         breaker = value("breaker")
         if breaker is None or breaker < 0:
             raise ConfigError("must not be negative (0 never stops the run)", field="--breaker")
+        upstream_text = value("upstream")
+        upstream = Endpoint.parse(upstream_text) if upstream_text else None
+        upstream_key_env = value("upstream_key_env")
+        if upstream_key_env and upstream is None:
+            raise ConfigError(
+                "names the upstream's key, but no --upstream was given", field="--upstream-key-env"
+            )
         return cls(
             providers=providers,
             overrides=overrides,
@@ -340,6 +363,8 @@ class RunSettings:
             breaker=breaker,
             models=models,
             all_models=bool(value("all_models")),
+            upstream=upstream,
+            upstream_key_env=upstream_key_env,
         )
 
 

@@ -6,17 +6,23 @@ target under its own concurrency limit, retry policy, circuit breaker and time l
 into its verdict and record as soon as it lands, appends the record to that target's ``results.jsonl``
 and drops the exchanges. When a target's cases are done its log gets its footer; when every target is
 done (or the run is interrupted) the reports of each are written from its log.
+
+In a two-sided run (``--upstream``) the run's upstream starts before the gateways and every target shares
+it, as a gateway configured with one upstream address does: tags are unique across the run, so each
+forwarded request is still attributed to the case attempt that caused it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import re
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,13 +37,30 @@ from conformance.errors import ConfigError, Terminated
 from conformance.options import RunSettings
 from conformance.report.evidence import record_of
 from conformance.report.log import LOG_NAME, EventLog, read_log
-from conformance.report.records import CaseRecord, RunInfo, RunRecord, iso
+from conformance.report.records import (
+    CaseRecord,
+    RunInfo,
+    RunRecord,
+    UnattributedRequest,
+    UpstreamInfo,
+    iso,
+)
 from conformance.report.views import write_views
 from conformance.suite.model import Case
+from conformance.upstream.endpoint import Endpoint
+from conformance.upstream.ledger import Ledger, UpstreamFacts, UpstreamLink
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import Provider
 from conformance.wire.redact import Redactor
-from conformance.wire.target import Target, open_targets, unreachable
+from conformance.wire.target import ForwardTo, Target, open_targets, unreachable
+
+
+@dataclass(frozen=True)
+class UpstreamPlan:
+    """A two-sided run's upstream: where it listens and the key the gateway must send it."""
+
+    endpoint: Endpoint
+    key: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,8 @@ class RunPlan:
     baseline: Baseline | None = None
     breaker: int = DEFAULT_BREAKER
     max_duration: float | None = None
+    upstream: UpstreamPlan | None = None
+    """The run's upstream in a two-sided run; plans with equal upstreams share one upstream server."""
 
 
 REPORTS_DIR = Path("reports")
@@ -72,7 +97,7 @@ def report_dir(settings: RunSettings, provider: Provider, model: str | None = No
     """The name of a target's report directory, saying what was run, so that different runs do not
     overwrite each other: the profile; ``@<host>`` when ``--base-url`` points it elsewhere, ``@reference``
     when the embedded reference serves another profile; ``~<model>`` for a model other than the profile's
-    default; ``+<fault>`` for each injected fault."""
+    default; ``+upstream`` in a two-sided run; ``+<fault>`` for each injected fault."""
     name = provider.name
     if settings.overrides.get("base_url") and provider.base_url:
         parts = urlsplit(provider.base_url)
@@ -81,6 +106,8 @@ def report_dir(settings: RunSettings, provider: Provider, model: str | None = No
         name += "@reference"
     if model and model != provider.default_model:
         name += "~" + safe_name(model)
+    if settings.upstream is not None:
+        name += "+upstream"
     return name + "".join(f"+{fault}" for fault in settings.faults)
 
 
@@ -94,6 +121,39 @@ def baseline_for(settings: RunSettings, provider: str) -> Baseline | None:
         return load_baseline(settings.baseline)
     default = default_baseline_path(provider)
     return load_baseline(default) if default.is_file() else None
+
+
+def upstream_plan(settings: RunSettings, *providers: Provider) -> UpstreamPlan | None:
+    """The run's upstream under ``--upstream`` and ``--upstream-key-env``, one for all the providers,
+    checked before anything is sent.
+
+    A gateway must be configured with the upstream's port and key beforehand, so it needs a fixed port and
+    the variable holding the key; the embedded reference is pointed at the upstream by the run itself.
+    """
+    endpoint = settings.upstream
+    if endpoint is None:
+        return None
+    gateways = [provider for provider in providers if not provider.embedded]
+    variable = settings.upstream_key_env
+    if variable:
+        key = os.environ.get(variable)
+        if not key:
+            raise ConfigError(f"environment variable {variable} is not set", field="--upstream-key-env")
+    elif gateways:
+        raise ConfigError(
+            "a gateway sends the upstream the key it was configured with: pass --upstream-key-env VAR",
+            field="--upstream-key-env",
+        )
+    else:
+        from conformance.upstream.server import new_key
+
+        key = new_key()
+    if endpoint.port == 0 and gateways:
+        raise ConfigError(
+            "a gateway is configured with the upstream's address beforehand: give a port, not 0",
+            field="--upstream",
+        )
+    return UpstreamPlan(endpoint, key)
 
 
 def models_of(settings: RunSettings, provider: Provider) -> tuple[str, ...]:
@@ -111,9 +171,12 @@ def plan_of(
     cases: Sequence[Case],
     out: Path | None = None,
     model: str | None = None,
+    upstream: UpstreamPlan | None = None,
 ) -> RunPlan:
     """The plan of one target's run under the settings: the provider tested with ``model`` (default: the
-    profile's), reports in ``out``, else the default directory."""
+    profile's), reports in ``out``, else the default directory; in a two-sided run, the ``upstream`` given
+    (shared by the run's targets), else the settings' own."""
+    upstream = upstream or upstream_plan(settings, provider)
     target = provider
     if model is not None and model != provider.default_model:
         target = replace(provider, default_model=model)
@@ -127,16 +190,19 @@ def plan_of(
         baseline_for(settings, provider.name),
         settings.breaker,
         settings.max_duration,
+        upstream,
     )
 
 
 def plans_of(settings: RunSettings, providers: Sequence[Provider], cases: Sequence[Case]) -> list[RunPlan]:
     """A plan per target (every provider x each of its models); with several targets, each target's
-    reports go to a folder of its own under ``--out`` (default ``reports/``)."""
+    reports go to a folder of its own under ``--out`` (default ``reports/``). A two-sided run has one
+    upstream, which every target shares."""
+    upstream = upstream_plan(settings, *providers)
     targets = [(provider, model) for provider in providers for model in models_of(settings, provider)]
     if len(targets) == 1:
         provider, model = targets[0]
-        return [plan_of(settings, provider, cases, model=model)]
+        return [plan_of(settings, provider, cases, model=model, upstream=upstream)]
     parent = settings.out or REPORTS_DIR
     plans = []
     seen: dict[Path, str] = {}
@@ -148,7 +214,7 @@ def plans_of(settings: RunSettings, providers: Sequence[Provider], cases: Sequen
                 field="--provider",
             )
         seen[out] = provider.source
-        plans.append(plan_of(settings, provider, cases, out, model))
+        plans.append(plan_of(settings, provider, cases, out, model, upstream))
     return plans
 
 
@@ -171,6 +237,39 @@ CaseCallback = Callable[[CaseRecord], None]
 STOP_SIGNALS = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
 
+MAX_UNATTRIBUTED = 200
+"""Unattributed requests listed in the run record (the count covers all)."""
+
+
+def upstream_summary(info: UpstreamInfo | None, ledger: Ledger, redactor: Redactor) -> UpstreamInfo | None:
+    """What reached the upstream, for the log's footer: the count, and the requests no case accounts for."""
+    if info is None:
+        return None
+    unattributed = tuple(
+        UnattributedRequest(request.method, redactor.text(request.target), reason)
+        for request, reason in ledger.unattributed()[:MAX_UNATTRIBUTED]
+    )
+    return UpstreamInfo(info.base_url, ledger.count, unattributed)
+
+
+@dataclass(frozen=True)
+class _Upstream:
+    """A running upstream: where the gateway forwards (its base URL and key), and its ledger."""
+
+    forward_to: ForwardTo
+    ledger: Ledger
+
+
+@contextmanager
+def _serve_upstream(plan: UpstreamPlan) -> Iterator[_Upstream]:
+    """The run's upstream, serving until the block ends."""
+    from conformance.upstream.server import serve_upstream
+
+    ledger = Ledger()
+    with serve_upstream(plan.endpoint, plan.key, ledger) as endpoint:
+        yield _Upstream(ForwardTo(endpoint.base_url, plan.key), ledger)
+
+
 class _TargetRun:
     """One target's run while it goes on: its event log, stopper and runner."""
 
@@ -181,12 +280,20 @@ class _TargetRun:
         schemas: SchemaStore,
         on_case: CaseCallback | None,
         started: float,
+        upstream: _Upstream | None = None,
     ) -> None:
         provider = target.provider
         self.plan = plan
         self.started = started
-        self.redactor = Redactor([target.api_key])
+        forward_to = upstream.forward_to if upstream is not None else None
+        self.redactor = Redactor([target.api_key, forward_to.key if forward_to is not None else None])
         self.on_case = on_case
+        self.ledger = upstream.ledger if upstream is not None else None
+        link = None
+        if upstream is not None:
+            keys = (target.api_key,) if target.api_key else ()
+            facts = UpstreamFacts(upstream.forward_to.base_url, upstream.forward_to.key, keys)
+            link = UpstreamLink(upstream.ledger, facts)
         base_url = provider.safe_base_url()
         info = RunInfo(
             provider=provider.name,
@@ -202,7 +309,9 @@ class _TargetRun:
             repeat=plan.repeat,
             retry=asdict(provider.retry),
             baseline=self.redactor.text(plan.baseline.source) if plan.baseline else None,
+            upstream=UpstreamInfo(forward_to.base_url) if forward_to is not None else None,
         )
+        self.info = info
         self.log = EventLog(plan.out / LOG_NAME, info, [case.id for case in plan.cases])
         self.stopper = Stopper(plan.breaker)
         self.runner = Runner(
@@ -213,6 +322,7 @@ class _TargetRun:
             repeat=plan.repeat,
             stopper=self.stopper,
             max_duration=plan.max_duration,
+            upstream=link,
         )
         self.closed = False
 
@@ -222,10 +332,16 @@ class _TargetRun:
             self.on_case(self.log.verdicts[-1])
 
     def close(self, interrupted: str | None = None) -> None:
-        """Write the log's footer (once): the target's cases are done, or the run was interrupted."""
+        """Write the log's footer (once): the target's cases are done, or the run was interrupted. In a
+        two-sided run it says what had reached the upstream by then (the upstream is the run's: shared by
+        its targets)."""
         if not self.closed:
             self.closed = True
-            self.log.close(iso(datetime.now(UTC)), (time.perf_counter() - self.started) * 1000, interrupted)
+            summary = None
+            if self.ledger is not None:
+                summary = upstream_summary(self.info.upstream, self.ledger, self.redactor)
+            elapsed = (time.perf_counter() - self.started) * 1000
+            self.log.close(iso(datetime.now(UTC)), elapsed, interrupted, summary)
 
     async def wire_phase(self) -> None:
         await self.runner.run_each(self.plan.cases, self.record)
@@ -298,10 +414,20 @@ def run_sessions(
     started = time.perf_counter()
     stopped_by: str | None = None
     store = schemas or SchemaStore.load()
-    with open_targets([(plan.provider, plan.faults) for plan in plans]) as targets:
+    with ExitStack() as stack:
+        upstreams: dict[UpstreamPlan, _Upstream] = {}
+        for plan in plans:  # before the gateways: a bad or busy port is exit 2 before anything is sent
+            if plan.upstream is not None and plan.upstream not in upstreams:
+                upstreams[plan.upstream] = stack.enter_context(_serve_upstream(plan.upstream))
+        served = [upstreams[plan.upstream] if plan.upstream is not None else None for plan in plans]
+        wanted = [
+            (plan.provider, plan.faults, upstream.forward_to if upstream is not None else None)
+            for plan, upstream in zip(plans, served, strict=True)
+        ]
+        targets = stack.enter_context(open_targets(wanted))
         runs = [
-            _TargetRun(plan, target, store, on_case, started)
-            for plan, target in zip(plans, targets, strict=True)
+            _TargetRun(plan, target, store, on_case, started, upstream)
+            for plan, target, upstream in zip(plans, targets, served, strict=True)
         ]
         _check_reachable(runs, targets)
         try:

@@ -125,7 +125,7 @@ def test_report_html_shows_the_run_and_whole_evidence():
     html = (
         environment()
         .get_template("report.html.j2")
-        .render(info=RUN.info, summary=RUN.summary, groups=feature_groups(RUN))
+        .render(info=RUN.info, summary=RUN.summary, groups=feature_groups(RUN), billing=RUN.billing)
     )
     assert "INCOMPLETE RUN: stopped by SIGINT" in html and "<code>gemini/never/ran</code>" in html
     assert "<th>base URL</th><td>https://gw.example</td>" in html

@@ -10,7 +10,7 @@ from conformance.errors import ConfigError
 from conformance.options import RunSettings, add_to_parser
 from conformance.report.console import Console
 from conformance.report.views import write_matrix
-from conformance.session import REPORTS_DIR, plans_of, run_sessions
+from conformance.session import REPORTS_DIR, plans_of, run_sessions, upstream_plan
 from conformance.suite.loader import load_cases
 from conformance.suite.selection import select
 from conformance.wire.profiles import Provider
@@ -37,6 +37,15 @@ HELP = Help(
         (
             "conformance run --provider google --provider theturbo --all-models",
             "each profile's default model and its models.others: every target at once, one matrix",
+        ),
+        (
+            "conformance run --base-url http://localhost:4000 --api-key-env GW_KEY"
+            " --upstream 127.0.0.1:8090 --upstream-key-env UP_KEY",
+            "two-sided: the suite plays the gateway's Google on 127.0.0.1:8090 and judges what it forwards",
+        ),
+        (
+            "conformance run --upstream 127.0.0.1:0 --fault upstream-key-in-query",
+            "two-sided against the embedded reference, forwarding with a forwarding fault",
         ),
     ),
     exit_codes=(
@@ -72,13 +81,20 @@ def add_parser(commands: Subcommands) -> None:
 
 def command(args: argparse.Namespace) -> int:
     settings = RunSettings.read(lambda dest: getattr(args, dest))
+    providers = [
+        resolve_provider(
+            name,
+            settings.overrides,
+            reference=settings.reference,
+            faults=settings.faults,
+            upstream=settings.upstream is not None,
+        )
+        for name in settings.providers
+    ]
+    upstream_plan(settings, *providers)  # a bad upstream option is found before the case files are read
     cases = select(load_cases(*settings.cases, builtin=True), settings.keyword, settings.markers)
     if not cases:
         raise ConfigError("no case matched the selection", field="-k/-m")
-    providers = [
-        resolve_provider(name, settings.overrides, reference=settings.reference, faults=settings.faults)
-        for name in settings.providers
-    ]
     plans = plans_of(settings, providers, cases)
     console = Console(quiet=settings.quiet)
     for plan in plans:

@@ -15,34 +15,58 @@ cancelled and every case not judged yet is errored with the stopper's reason.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from typing import Any, TypeVar
 
 from conformance.checks import CheckContext, Failure, run_check
+from conformance.checks.body import answer_text
 from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
 from conformance.engine.judge import fold_attempts, fold_rounds
 from conformance.engine.slots import Priority, Slots
 from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
+from conformance.sdk import clients
+from conformance.sdk.probe import run_probe
 from conformance.suite.bodies import PayloadError
-from conformance.suite.model import Case, Expectation, Outcome
+from conformance.suite.model import Case, Expectation, Outcome, RequestSpec, SdkCall, Step
 from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
+from conformance.upstream.correlation import tag_request
+from conformance.upstream.ledger import ForwardedRequest, Origin, UpstreamLink
 from conformance.validation.store import SchemaStore
+from conformance.wire.exchange import Exchange
 from conformance.wire.profiles import Provider
 from conformance.wire.transport import Transport
 
 ResultCallback = Callable[[CaseResult], Awaitable[None] | None]
+T = TypeVar("T")
+
+NEEDS_UPSTREAM = (
+    "judges what the gateway forwards: run with --upstream HOST:PORT, the gateway configured to forward to it"
+)
+"""Why a case with an upstream part is skipped in a run without the suite's upstream."""
 
 
-def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
-    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger), or None."""
+def skip_reason(
+    case: Case, provider: Provider, upstream: bool = False, has_key: bool = True
+) -> tuple[Outcome, str] | None:
+    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger, no
+    upstream to judge what it forwards, an SDK probe the SDK cannot make here), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
+    if case.needs_upstream and not upstream:
+        return "skipped", NEEDS_UPSTREAM
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
-    needed = {name for step in case.steps for name in trigger_names(step.request.body)}
+    for sdk in case.sdks:
+        problem = clients.missing(sdk) or clients.unexpressible(sdk, provider)
+        if problem is None and not has_key:
+            problem = f"{sdk} needs an API key and profile {provider.name} sends none"
+        if problem is not None:
+            return "skipped", f"SDK probe not run: {problem}"
+    needed = {name for step in case.steps for name in trigger_names(step.request.template)}
     missing = sorted(needed - provider.triggers.keys())
     if missing:
         return (
@@ -90,6 +114,7 @@ class Runner:
         repeat: int = 1,
         stopper: Stopper | None = None,
         max_duration: float | None = None,
+        upstream: UpstreamLink | None = None,
     ) -> None:
         self.provider = provider
         self.api_key = api_key
@@ -98,6 +123,7 @@ class Runner:
         self.repeat = max(1, repeat)
         self.stopper = stopper or Stopper()
         self.max_duration = max_duration
+        self.upstream = upstream
 
     def run(self, cases: Iterable[Case]) -> dict[str, CaseResult]:
         """Every case's result, kept in memory (for tests and small runs)."""
@@ -126,7 +152,7 @@ class Runner:
         stopper.on_stop.append(cancel_in_flight)
 
         async def one(case: Case, rank: int) -> None:
-            skipped = skip_reason(case, self.provider)
+            skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
             if skipped is not None:
                 result = CaseResult(case, *skipped, 0.0)
             elif stopper.reason:
@@ -171,7 +197,7 @@ class Runner:
         its own, and only the attempts that can still change the verdict are sent. The case's duration
         counts from its first attempt on the wire, not from when it was queued.
         """
-        skipped = skip_reason(case, self.provider)
+        skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
         return await self._run_applicable(transport, case, slots, rank)
@@ -180,15 +206,17 @@ class Runner:
         self, transport: Transport, case: Case, slots: Slots | None, rank: int
     ) -> CaseResult:
         clock = _Clock()
-        rounds = await asyncio.gather(
-            *(self.run_round(transport, case, slots, rank, clock) for _ in range(self.repeat))
+        rounds = await _together(
+            [self.run_round(transport, case, n, slots, rank, clock) for n in range(self.repeat)]
         )
-        return fold_rounds(case, list(rounds), clock.elapsed_ms())
+        release_unshown([attempt for done in rounds for attempt in done.attempts])
+        return fold_rounds(case, rounds, clock.elapsed_ms())
 
     async def run_round(
         self,
         transport: Transport,
         case: Case,
+        round_number: int = 0,
         slots: Slots | None = None,
         rank: int = 0,
         clock: _Clock | None = None,
@@ -196,7 +224,8 @@ class Runner:
         """One round of the case's policy: attempts until ``require`` passed or that can no longer happen.
 
         Each batch sends exactly the attempts still needed, so no more requests go out than one attempt
-        after another would send.
+        after another would send. Attempts are numbered over the rounds (``round_number``), for the tags
+        of a two-sided run.
         """
         own = _Clock()
         attempts: list[Attempt] = []
@@ -207,10 +236,12 @@ class Runner:
             if needed <= 0 or needed > policy.repeat - len(attempts):
                 break
             order = priority(case, rank, follow_up=bool(attempts))
-            batch = await asyncio.gather(
-                *(self._attempt(transport, case, slots, order, (own, clock)) for _ in range(needed))
+            first = round_number * policy.repeat + len(attempts)
+            batch = await _together(
+                [self._attempt(transport, case, first + n, slots, order, (own, clock)) for n in range(needed)]
             )
             attempts.extend(batch)
+            release_unshown(attempts)  # bodies of attempts never shown are not kept while the case goes on
             passes += sum(attempt.passed for attempt in batch)
         return fold_attempts(case, attempts, passes, own.elapsed_ms())
 
@@ -218,6 +249,7 @@ class Runner:
         self,
         transport: Transport,
         case: Case,
+        number: int,
         slots: Slots | None,
         order: Priority,
         clocks: tuple[_Clock | None, ...],
@@ -227,23 +259,29 @@ class Runner:
             for clock in clocks:
                 if clock is not None:
                     clock.start()
-            return await self.run_attempt(transport, case)
+            return await self.run_attempt(transport, case, number)
         async with slots.hold(order):
             for clock in clocks:
                 if clock is not None:
                     clock.start()
-            return await self.run_attempt(transport, case)
+            return await self.run_attempt(transport, case, number)
 
-    async def run_attempt(self, transport: Transport, case: Case) -> Attempt:
+    async def run_attempt(self, transport: Transport, case: Case, number: int = 0) -> Attempt:
+        """One attempt of the case's steps; in a two-sided run each request carries its own tag, and what
+        reached the upstream is judged after the response."""
         attempt = Attempt()
 
         def body_of(step: int) -> Any:
             return attempt.exchanges[step].json()
 
+        def text_of(step: int) -> str | None:
+            return answer_text(case.step_protocol(step), body_of(step))[0]
+
         for index, step in enumerate(case.steps):
+            spec = step.request
             try:
-                body = fill_triggers(fill_from(step.request.body, body_of), self.provider.triggers)
-                query = fill_from(step.request.query, body_of)
+                body = fill_triggers(fill_from(spec.template, body_of, text_of), self.provider.triggers)
+                query = {} if isinstance(spec, SdkCall) else fill_from(spec.query, body_of, text_of)
             except StepReferenceError as exc:
                 attempt.failures.append(
                     FailedExpectation(index - 1, Expectation("steps", None), Failure(str(exc)))
@@ -252,12 +290,24 @@ class Runner:
             except Undecodable as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
+            exchange: Exchange
+            origin: Origin | None = None
+            if self.upstream is not None and isinstance(spec, RequestSpec) and spec.raw_body is None:
+                scenario = step.upstream.scenario if step.upstream is not None else None
+                origin = self.upstream.ledger.issue(case.id, number, index, scenario)
+                body, tagged = tag_request(case.step_protocol(index), body, origin.tag)
+                origin = origin if tagged else None
             try:
-                request = transport.build(case.protocol, step.request, body, query)
+                if isinstance(spec, SdkCall):
+                    exchange = await run_probe(self.provider, self.api_key, spec, body)
+                else:
+                    request = transport.build(case.step_protocol(index), spec, body, query)
+                    # A scenario's 429 or 503 is what the step judges, not a rate limit to wait out.
+                    retry = step.upstream is None or step.upstream.scenario is None
+                    exchange = await transport.send(request, retry=retry)
             except PayloadError as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
-            exchange = await transport.send(request)
             self.stopper.observe(case.id, exchange)
             attempt.exchanges.append(exchange)
             if exchange.error is not None:
@@ -269,21 +319,110 @@ class Runner:
                 schemas=self.schemas,
                 strict=self.strict,
                 model=self.provider.default_model,
+                upstream=self.upstream.facts if self.upstream is not None else None,
             )
+            failures: list[FailedExpectation] = []
             for expectation in step.expect:
                 try:
-                    failures = run_check(context, expectation)
+                    found = run_check(context, expectation)
                 except Undecodable as exc:
                     attempt.error = _prefix(case, index, f"{expectation.check}: {exc}")
-                    return attempt
+                    break
                 except Exception as exc:  # a defect in a check must not end the run
                     problem = f"{expectation.check}: check raised {type(exc).__name__}: {exc}"
                     attempt.error = _prefix(case, index, problem)
-                    return attempt
-                attempt.failures.extend(FailedExpectation(index, expectation, f) for f in failures)
-            if attempt.failures:
+                    break
+                failures.extend(FailedExpectation(index, expectation, f) for f in found)
+            attempt.samples.extend(context.samples)
+            if step.upstream is not None and self.upstream is not None:
+                forwarded = await self.upstream.ledger.collect(origin.tag.nonce) if origin is not None else ()
+                attempt.forwarded[index] = forwarded
+                # What the gateway forwarded comes first: it is usually why the answer is wrong too.
+                failures = self.judge_forwarded(context, index, step, origin, forwarded) + failures
+            elif origin is not None and self.upstream is not None:  # nothing judges it: not kept
+                self.upstream.ledger.forget(origin.tag.nonce)
+            attempt.failures.extend(failures)
+            if attempt.failures or attempt.error is not None:
                 return attempt
         return attempt
+
+    def judge_forwarded(
+        self,
+        context: CheckContext,
+        index: int,
+        step: Step,
+        origin: Origin | None,
+        forwarded: tuple[ForwardedRequest, ...],
+    ) -> list[FailedExpectation]:
+        """The upstream expectations of a step, judged on each request it caused to reach the upstream."""
+        part = step.upstream
+        assert part is not None
+
+        def broken(message: str, expectation: Expectation | None = None) -> FailedExpectation:
+            return FailedExpectation(
+                index, expectation or Expectation("forwarded", part.forwarded), Failure(message), "upstream"
+            )
+
+        if origin is None:
+            return [
+                broken("the request has no user text to carry the correlation tag: the case cannot be judged")
+            ]
+        if part.forwarded == "never":
+            if not forwarded:
+                return []
+            return [broken(f"the gateway forwarded the request ({_count(forwarded)} reached the upstream)")]
+        if not forwarded:
+            if part.forwarded == "optional":
+                return []
+            return [
+                broken(
+                    "the request never reached the upstream: no request carrying its tag "
+                    f"{origin.tag.text} arrived (answered by the gateway itself, or sent elsewhere)"
+                )
+            ]
+        failures: list[FailedExpectation] = []
+        for n, request in enumerate(forwarded):
+            which = f"request {n + 1} of {len(forwarded)}: " if len(forwarded) > 1 else ""
+            upstream = dataclasses.replace(context, side="upstream", forwarded=request, cache={})
+            for expectation in part.expect:
+                try:
+                    found = run_check(upstream, expectation)
+                except Undecodable as exc:
+                    found = [Failure(f"{expectation.check}: {exc}")]
+                except Exception as exc:  # a defect in a check must not end the run
+                    found = [Failure(f"{expectation.check}: check raised {type(exc).__name__}: {exc}")]
+                failures.extend(
+                    FailedExpectation(index, expectation, Failure(which + f.message, f.pointer), "upstream")
+                    for f in found
+                )
+        return failures
+
+
+async def _together(jobs: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """The jobs' results, run side by side; a single job runs in the caller's task (no task of its own, so
+    a case that ends just as the breaker trips keeps its own result)."""
+    if len(jobs) == 1:
+        return [await jobs[0]]
+    return list(await asyncio.gather(*jobs))
+
+
+def _count(requests: tuple[ForwardedRequest, ...]) -> str:
+    return "1 request" if len(requests) == 1 else f"{len(requests)} requests"
+
+
+def release_unshown(attempts: Sequence[Attempt]) -> None:
+    """Drop the exchanges of attempts that can no longer be a result's ``evidence_attempt``.
+
+    Whatever attempts follow, the evidence is the last attempt that did not pass, else the last one; so
+    only the latest attempt and the latest one that did not pass need their exchanges (their failures and
+    errors stay). A case repeated by its policy or by rounds then holds at most two attempts' response
+    bodies at a time, not one per attempt.
+    """
+    broken = next((attempt for attempt in reversed(attempts) if not attempt.passed), None)
+    for attempt in attempts[:-1]:
+        if attempt is not broken:
+            attempt.exchanges.clear()
+            attempt.forwarded.clear()
 
 
 def stopped_result(case: Case, reason: str) -> CaseResult:

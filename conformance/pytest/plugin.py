@@ -140,7 +140,11 @@ def _plan(config: pytest.Config, cases: list[Case]) -> RunPlan:
             field="--provider/--model",
         )
     provider = resolve_provider(
-        settings.providers[0], settings.overrides, reference=settings.reference, faults=settings.faults
+        settings.providers[0],
+        settings.overrides,
+        reference=settings.reference,
+        faults=settings.faults,
+        upstream=settings.upstream is not None,
     )
     return plan_of(settings, provider, cases, model=settings.models[0] if settings.models else None)
 

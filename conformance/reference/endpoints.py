@@ -14,6 +14,7 @@ from conformance.reference.faults.fault import ActiveFaults
 from conformance.reference.faults.registry import activate
 from conformance.reference.faults.seams import Call
 from conformance.reference.protocols.errors import GoogleError, OpenAIError, ProtocolError
+from conformance.reference.settings import settings_of
 
 Handler = Callable[[Request, ActiveFaults], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -32,8 +33,9 @@ otherwise hold the server's event loop, and so delay every other request in flig
 
 
 def _large(request: Request) -> bool:
+    """Whether the request is answered on a worker thread: a large body, in an app that allows it."""
     length = request.headers.get("content-length", "")
-    return length.isdigit() and int(length) > OFFLOADED_BYTES
+    return length.isdigit() and int(length) > OFFLOADED_BYTES and settings_of(request).offload_large
 
 
 def _answer_apart(handler: Handler, request: Request, active: ActiveFaults) -> Response:

@@ -18,6 +18,10 @@ class ReferenceSettings:
     gemini_prefix: str
     openai_prefix: str
     stream_delay: float = 0.0
+    offload_large: bool = True
+    """Whether a request with a large body is answered on a worker thread (``endpoints.guarded``): not in the
+    forwarding reference, whose handlers use a client of the upstream bound to the server's event loop and
+    answer with streams relayed from it."""
 
 
 def settings_of(request: Request) -> ReferenceSettings:

@@ -8,14 +8,16 @@ including files written before a member existed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from conformance.checks.billing import INVARIANTS, BillingVerdict, judge, ratio
 from conformance.engine.baseline import BaselineMark
 from conformance.engine.judge import breaks_gate
-from conformance.suite.model import BROKEN, LEVELS, NOT_JUDGED, OUTCOMES, Level, Outcome, Protocol
+from conformance.suite.model import BROKEN, LEVELS, NOT_JUDGED, OUTCOMES, Level, Outcome, Protocol, Side
 
 FORMAT = "gateway-conformance/results"
 FORMAT_VERSION = 1
@@ -43,6 +45,47 @@ def _headers_json(headers: Headers) -> list[list[str]]:
 
 
 @dataclass(frozen=True)
+class UnattributedRequest:
+    """A request that reached the upstream but that no case of the run caused (or whose tag is unknown)."""
+
+    method: str
+    url: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UnattributedRequest:
+        return cls(data["method"], data["url"], data["reason"])
+
+
+@dataclass(frozen=True)
+class UpstreamInfo:
+    """A two-sided run's upstream: where it listened, how many requests reached it, and the unattributed
+    ones (known when the run ends)."""
+
+    base_url: str
+    requests: int = 0
+    unattributed: tuple[UnattributedRequest, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "requests": self.requests,
+            "unattributed": [request.to_json() for request in self.unattributed],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UpstreamInfo:
+        return cls(
+            data["base_url"],
+            data.get("requests", 0),
+            tuple(UnattributedRequest.from_json(r) for r in data.get("unattributed", ())),
+        )
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """What a run was pointed at, how, and when (the ``run`` member; the log's header)."""
 
@@ -64,6 +107,7 @@ class RunInfo:
     complete: bool = True
     interrupted: str | None = None
     not_run: tuple[str, ...] = ()
+    upstream: UpstreamInfo | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -89,6 +133,8 @@ class RunInfo:
             out["interrupted"] = self.interrupted
         if self.not_run:
             out["not_run"] = list(self.not_run)
+        if self.upstream is not None:
+            out["upstream"] = self.upstream.to_json()
         return out
 
     @classmethod
@@ -112,6 +158,7 @@ class RunInfo:
             complete=data.get("complete", True),
             interrupted=data.get("interrupted"),
             not_run=tuple(data.get("not_run", ())),
+            upstream=UpstreamInfo.from_json(data["upstream"]) if data.get("upstream") else None,
         )
 
     @property
@@ -268,8 +315,43 @@ class RetryRecord:
 
 
 @dataclass(frozen=True)
+class ForwardedRecord:
+    """A request a step caused to reach the suite's upstream, as it arrived (keys removed, body cut), and
+    the status the upstream answered it with."""
+
+    method: str
+    url: str
+    headers: Headers
+    body: str
+    body_truncated: bool
+    status: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": _headers_json(self.headers),
+            "body": self.body,
+            "body_truncated": self.body_truncated,
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ForwardedRecord:
+        return cls(
+            data["method"],
+            data["url"],
+            _headers(data["headers"]),
+            data["body"],
+            data["body_truncated"],
+            data.get("status"),
+        )
+
+
+@dataclass(frozen=True)
 class ExchangeRecord:
-    """One step's request and what came back (or the transport error that ended it)."""
+    """One step's request and what came back (or the transport error that ended it); in a two-sided run
+    also the requests the step caused to reach the upstream."""
 
     step: int
     request: RequestRecord
@@ -277,6 +359,7 @@ class ExchangeRecord:
     timings: Timings
     error: str | None = None
     retries: tuple[RetryRecord, ...] = ()
+    forwarded: tuple[ForwardedRecord, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -288,6 +371,8 @@ class ExchangeRecord:
         }
         if self.retries:
             out["retries"] = [retry.to_json() for retry in self.retries]
+        if self.forwarded:
+            out["forwarded"] = [request.to_json() for request in self.forwarded]
         return out
 
     @classmethod
@@ -300,29 +385,36 @@ class ExchangeRecord:
             Timings.from_json(data["timings"]),
             data.get("error"),
             tuple(RetryRecord.from_json(r) for r in data.get("retries", ())),
+            tuple(ForwardedRecord.from_json(r) for r in data.get("forwarded", ())),
         )
 
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """An expectation a step's response broke: which, why, and where (a JSON pointer)."""
+    """An expectation a step broke: which, why, where (a JSON pointer), and on which side: the response, or
+    (``upstream``) the request the gateway forwarded."""
 
     step: int
     expectation: str
     message: str
     pointer: str | None = None
+    side: Side = "response"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "step": self.step,
             "expectation": self.expectation,
             "message": self.message,
             "pointer": self.pointer,
         }
+        if self.side == "upstream":
+            out["side"] = self.side
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FailureRecord:
-        return cls(data["step"], data["expectation"], data["message"], data.get("pointer"))
+        side: Side = "upstream" if data.get("side") == "upstream" else "response"
+        return cls(data["step"], data["expectation"], data["message"], data.get("pointer"), side)
 
 
 @dataclass(frozen=True)
@@ -349,6 +441,146 @@ class Evidence:
         )
 
 
+def _number(value: float) -> int | float:
+    """A count as JSON writes it: an integer when it is one."""
+    return int(value) if float(value).is_integer() else value
+
+
+@dataclass(frozen=True)
+class BillingSample:
+    """A billing measurement: the invariant, the step that measured it, the count the gateway billed and
+    the count it is judged against (and, in the run's billing section, the case that measured it)."""
+
+    invariant: str
+    step: int
+    measured: float
+    reference: float
+    case: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return ratio(self.measured, self.reference)
+
+    @property
+    def verdict(self) -> BillingVerdict:
+        """Within the invariant's tolerance, or over or under it (an unknown invariant: exact)."""
+        invariant = INVARIANTS.get(self.invariant)
+        if invariant is None:
+            return (
+                "within"
+                if self.measured == self.reference
+                else ("over" if self.measured > self.reference else "under")
+            )
+        return judge(invariant, self.measured, self.reference)
+
+    def to_json(self, judged: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"invariant": self.invariant}
+        if self.case:
+            out["case"] = self.case
+        out.update(step=self.step, measured=_number(self.measured), reference=_number(self.reference))
+        if judged:
+            shown = self.ratio
+            out.update(ratio=None if shown is None else round(shown, 6), verdict=self.verdict)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], case: str = "") -> BillingSample:
+        return cls(
+            data["invariant"], data["step"], data["measured"], data["reference"], data.get("case", case)
+        )
+
+
+@dataclass(frozen=True)
+class InvariantResult:
+    """One billing invariant over a run: its samples, the ratio farthest from 1, and the verdict."""
+
+    invariant: str
+    samples: tuple[BillingSample, ...]
+
+    @property
+    def worst(self) -> BillingSample:
+        """The sample out of tolerance (else any) whose ratio is farthest from 1 (an infinite one first)."""
+
+        def distance(sample: BillingSample) -> tuple[bool, float]:
+            shown = sample.ratio
+            far = float("inf") if shown is None or shown <= 0 else abs(math.log(shown))
+            return sample.verdict != "within", far
+
+        return max(self.samples, key=distance)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.worst.ratio
+
+    @property
+    def verdict(self) -> BillingVerdict:
+        return self.worst.verdict
+
+    @property
+    def compares(self) -> str:
+        invariant = INVARIANTS.get(self.invariant)
+        return invariant.compares if invariant else ""
+
+    @property
+    def tolerance(self) -> str:
+        invariant = INVARIANTS.get(self.invariant)
+        return invariant.tolerance if invariant else "exact"
+
+    @property
+    def why(self) -> str:
+        invariant = INVARIANTS.get(self.invariant)
+        return invariant.why if invariant else ""
+
+    def to_json(self) -> dict[str, Any]:
+        shown = self.ratio
+        return {
+            "invariant": self.invariant,
+            "compares": self.compares,
+            "tolerance": self.tolerance,
+            "why": self.why,
+            "ratio": None if shown is None else round(shown, 6),
+            "verdict": self.verdict,
+            "samples": [sample.to_json(judged=True) for sample in self.samples],
+        }
+
+
+@dataclass(frozen=True)
+class Billing:
+    """The billing audit of a run: each measured invariant, in the order ``INVARIANTS`` lists them."""
+
+    invariants: tuple[InvariantResult, ...]
+
+    @classmethod
+    def of(cls, cases: Iterable[CaseRecord]) -> Billing | None:
+        """The audit of the case records' samples, or None when no case measured anything."""
+        by_name: dict[str, list[BillingSample]] = {}
+        for case in cases:
+            for sample in case.billing:
+                by_name.setdefault(sample.invariant, []).append(replace(sample, case=case.id))
+        if not by_name:
+            return None
+        order = {name: n for n, name in enumerate(INVARIANTS)}
+        names = sorted(by_name, key=lambda name: (order.get(name, len(order)), name))
+        return cls(tuple(InvariantResult(name, tuple(by_name[name])) for name in names))
+
+    def by_name(self) -> dict[str, InvariantResult]:
+        return {result.invariant: result for result in self.invariants}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invariants": [result.to_json() for result in self.invariants]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Billing:
+        return cls(
+            tuple(
+                InvariantResult(
+                    item["invariant"], tuple(BillingSample.from_json(sample) for sample in item["samples"])
+                )
+                for item in data["invariants"]
+            )
+        )
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """One case's verdict and its evidence, as written to the run record."""
@@ -369,6 +601,7 @@ class CaseRecord:
     rounds: tuple[str, ...] = ()
     baseline: BaselineMark | None = None
     evidence: Evidence | None = None
+    billing: tuple[BillingSample, ...] = ()
 
     @property
     def broken(self) -> bool:
@@ -384,6 +617,15 @@ class CaseRecord:
     def expected_failure(self) -> bool:
         """Whether the case broke exactly as its baseline says it does."""
         return self.baseline is not None and self.baseline.status == "expected"
+
+    @property
+    def forwarded_wrongly(self) -> bool:
+        """Whether the case broke on the upstream side: the gateway forwarded the request wrongly."""
+        return (
+            self.broken
+            and self.evidence is not None
+            and any(f.side == "upstream" for f in self.evidence.failures)
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -406,6 +648,8 @@ class CaseRecord:
             out["rounds"] = list(self.rounds)
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_json()
+        if self.billing:
+            out["billing"] = [sample.to_json() for sample in self.billing]
         return out
 
     @classmethod
@@ -434,6 +678,7 @@ class CaseRecord:
             rounds=tuple(data.get("rounds", ())),
             baseline=baseline,
             evidence=evidence,
+            billing=tuple(BillingSample.from_json(sample) for sample in data.get("billing", ())),
         )
 
 
@@ -499,6 +744,8 @@ class RunRecord:
     cases: tuple[CaseRecord, ...]
     summary: Summary
     source: str = ""
+    billing: Billing | None = None
+    """The billing audit, from the cases' samples (None when no case measured anything)."""
 
     @property
     def complete(self) -> bool:
@@ -512,27 +759,27 @@ class RunRecord:
         return {case.id: case for case in self.cases}
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "run": self.info.to_json(),
             "summary": self.summary.to_json(),
-            "cases": [case.to_json() for case in self.cases],
         }
+        if self.billing is not None:
+            out["billing"] = self.billing.to_json()
+        out["cases"] = [case.to_json() for case in self.cases]
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], source: str = "") -> RunRecord:
-        return cls(
-            RunInfo.from_json(data["run"]),
-            tuple(CaseRecord.from_json(case) for case in data["cases"]),
-            Summary.from_json(data["summary"]),
-            source,
-        )
+        cases = tuple(CaseRecord.from_json(case) for case in data["cases"])
+        billing = Billing.from_json(data["billing"]) if data.get("billing") else Billing.of(cases)
+        return cls(RunInfo.from_json(data["run"]), cases, Summary.from_json(data["summary"]), source, billing)
 
     @classmethod
     def of(cls, info: RunInfo, cases: Sequence[CaseRecord], source: str = "") -> RunRecord:
-        """A run record whose summary is computed from its cases."""
-        return cls(info, tuple(cases), Summary.of(cases, info.complete), source)
+        """A run record whose summary and billing audit are computed from its cases."""
+        return cls(info, tuple(cases), Summary.of(cases, info.complete), source, Billing.of(cases))
 
     def with_info(self, **changes: Any) -> RunRecord:
         return replace(self, info=replace(self.info, **changes))

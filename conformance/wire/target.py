@@ -28,15 +28,29 @@ class Target:
     faults: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ForwardTo:
+    """Where the embedded reference forwards in a two-sided run: the upstream's base URL and key."""
+
+    base_url: str
+    key: str
+
+
 def resolve_provider(
-    name: str, overrides: Mapping[str, Any], *, reference: bool = False, faults: Sequence[str] = ()
+    name: str,
+    overrides: Mapping[str, Any],
+    *,
+    reference: bool = False,
+    faults: Sequence[str] = (),
+    upstream: bool = False,
 ) -> Provider:
     """The profile ``name`` with the command line's overrides, checked before anything is sent.
 
     With ``reference`` the profile is served by the embedded reference gateway; faults can only be
-    injected there; a target that is not embedded needs a base URL.
+    injected there (in a two-sided run, ``upstream``, only the forwarding reference's faults); a target that
+    is not embedded needs a base URL.
     """
-    from conformance.reference.faults.registry import FAULTS
+    from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA
 
     provider = with_overrides(load_provider(name), dict(overrides))
     if reference:
@@ -49,6 +63,18 @@ def resolve_provider(
     for fault in faults:
         if fault not in FAULTS:
             raise ConfigError(f"unknown fault {fault!r} (see `conformance faults`)", field="--fault")
+        forwarding = FAULTS[fault].area == FORWARDING_AREA
+        if forwarding and not upstream:
+            raise ConfigError(
+                f"fault {fault!r} is a forwarding fault: it needs a two-sided run (add --upstream HOST:PORT)",
+                field="--fault",
+            )
+        if upstream and not forwarding:
+            raise ConfigError(
+                f"fault {fault!r} changes the reference's own answers; in a two-sided run the embedded"
+                " reference forwards, and only forwarding faults apply (see `conformance faults`)",
+                field="--fault",
+            )
     if not provider.embedded and not provider.base_url:
         raise ConfigError(
             "no base_url in the profile; pass --base-url URL (or --reference)",
@@ -84,32 +110,42 @@ def unreachable(base_url: str, timeout: float) -> str | None:
 
 @contextmanager
 def open_target(
-    provider: Provider, faults: tuple[str, ...] = (), stream_delay: float = EMBEDDED_STREAM_DELAY
+    provider: Provider,
+    faults: tuple[str, ...] = (),
+    stream_delay: float = EMBEDDED_STREAM_DELAY,
+    forward_to: ForwardTo | None = None,
 ) -> Iterator[Target]:
-    """Yield a ready target, starting the embedded reference gateway when the provider is embedded."""
-    with open_targets([(provider, faults)], stream_delay) as targets:
+    """Yield a ready target, starting the embedded reference gateway when the provider is embedded (as a
+    gateway forwarding to ``forward_to`` in a two-sided run)."""
+    with open_targets([(provider, faults, forward_to)], stream_delay) as targets:
         yield targets[0]
+
+
+Wanted = tuple[Provider, tuple[str, ...], ForwardTo | None]
+"""A target to open: the provider, the faults to inject, where an embedded reference forwards (or None)."""
 
 
 @contextmanager
 def open_targets(
-    wanted: Sequence[tuple[Provider, tuple[str, ...]]], stream_delay: float = EMBEDDED_STREAM_DELAY
+    wanted: Sequence[Wanted], stream_delay: float = EMBEDDED_STREAM_DELAY
 ) -> Iterator[list[Target]]:
-    """Yield a ready target for each (provider, faults), in order, until every one is closed.
+    """Yield a ready target for each (provider, faults, forward_to), in order, until every one is closed.
 
-    Embedded targets that the same reference gateway can serve (the same prefixes, key and faults; the
-    model is only a part of the path) share one server on loopback.
+    Embedded targets that the same reference gateway can serve (the same prefixes, key, faults and
+    upstream; the model is only a part of the path) share one server on loopback.
     """
     with ExitStack() as stack:
-        servers: dict[tuple[str, str, str | None, tuple[str, ...]], tuple[str, str]] = {}
+        servers: dict[tuple[str, str, str | None, tuple[str, ...], ForwardTo | None], tuple[str, str]] = {}
         targets = []
-        for provider, faults in wanted:
+        for provider, faults, forward_to in wanted:
             if not provider.embedded:
                 targets.append(_gateway_target(provider, faults))
                 continue
-            key = (provider.gemini.prefix, provider.openai.prefix, provider.api_key(), faults)
+            key = (provider.gemini.prefix, provider.openai.prefix, provider.api_key(), faults, forward_to)
             if key not in servers:
-                servers[key] = stack.enter_context(_embedded_server(provider, faults, stream_delay))
+                servers[key] = stack.enter_context(
+                    _embedded_server(provider, faults, stream_delay, forward_to)
+                )
             base_url, api_key = servers[key]
             targets.append(_embedded_target(provider, base_url, api_key, faults))
         yield targets
@@ -137,9 +173,10 @@ def _embedded_target(provider: Provider, base_url: str, api_key: str, faults: tu
 
 @contextmanager
 def _embedded_server(
-    provider: Provider, faults: tuple[str, ...], stream_delay: float
+    provider: Provider, faults: tuple[str, ...], stream_delay: float, forward_to: ForwardTo | None
 ) -> Iterator[tuple[str, str]]:
-    """The embedded reference gateway serving the provider's prefixes: its base URL and its key."""
+    """The embedded reference gateway serving the provider's prefixes (forwarding to ``forward_to`` when
+    given): its base URL and its key."""
     from conformance.reference.app import create_app
     from conformance.reference.faults.registry import FAULTS
     from conformance.reference.server import ReferenceServer
@@ -148,12 +185,25 @@ def _embedded_server(
     if unknown:
         raise ConfigError(f"unknown fault {unknown[0]!r} (see `conformance faults`)", field="--fault")
     key = provider.api_key() or "ref-" + secrets.token_urlsafe(12)
-    app = create_app(
-        gemini_prefix=provider.gemini.prefix,
-        openai_prefix=provider.openai.prefix,
-        api_key=key,
-        faults=faults,
-        stream_delay=stream_delay,
-    )
+    app: Any
+    if forward_to is not None:
+        from conformance.reference.forward import create_forwarding_app
+
+        app = create_forwarding_app(
+            forward_to.base_url,
+            forward_to.key,
+            gemini_prefix=provider.gemini.prefix,
+            openai_prefix=provider.openai.prefix,
+            api_key=key,
+            faults=faults,
+        )
+    else:
+        app = create_app(
+            gemini_prefix=provider.gemini.prefix,
+            openai_prefix=provider.openai.prefix,
+            api_key=key,
+            faults=faults,
+            stream_delay=stream_delay,
+        )
     with ReferenceServer(app) as server:
         yield server.base_url, key

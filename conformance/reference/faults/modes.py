@@ -30,6 +30,8 @@ class JSONModeDropped(Fault):
         "gemini/json-mode/response-schema",
         "openai/json-mode/json-object",
         "openai/json-mode/json-schema",
+        "gemini/sdk/json-schema",
+        "openai/sdk/json-schema",
     )
 
     @at(FORWARDED)

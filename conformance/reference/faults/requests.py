@@ -74,6 +74,8 @@ class SystemInstructionDropped(Fault):
         "gemini/system-instruction/camel-case",
         "gemini/system-instruction/snake-case",
         "openai/chat/system-message",
+        "gemini/sdk/system-instruction",
+        "openai/sdk/system-message",
     )
 
     @at(FORWARDED)
@@ -114,6 +116,8 @@ class StopSequencesDropped(Fault):
     caught_by = (
         "gemini/generation-config/stop-sequences",
         "openai/sampling/stop",
+        "gemini/sdk/generation-config",
+        "openai/sdk/sampling",
     )
 
     @at(FORWARDED)
@@ -133,6 +137,8 @@ class MaxTokensDropped(Fault):
     caught_by = (
         "gemini/generation-config/max-output-tokens",
         "openai/sampling/max-tokens",
+        "gemini/sdk/generation-config",
+        "openai/sdk/sampling",
     )
 
     @at(FORWARDED)

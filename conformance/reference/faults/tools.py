@@ -44,6 +44,8 @@ class ToolsDropped(Fault):
         "gemini/code-execution/python",
         "gemini/function-calling/auto-call",
         "openai/tools/auto-call",
+        "gemini/sdk/function-calling-round-trip",
+        "openai/sdk/tool-call-round-trip",
     )
 
     @at(FORWARDED)
@@ -163,7 +165,10 @@ class ToolCallArgumentsObject(Fault):
     bug_class = "F19"
     protocol = "openai"
     feature = "function-arguments"
-    caught_by = ("openai/tools/auto-call",)
+    caught_by = (
+        "openai/tools/auto-call",
+        "openai/sdk/tool-call-round-trip",
+    )
 
     @at(RESPONSE)
     def arguments_object(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -254,6 +259,7 @@ class ThoughtSignatureDropped(Fault):
     caught_by = (
         "gemini/function-calling/round-trip",
         "gemini/function-calling/thought-signature-round-trip",
+        "gemini/sdk/function-calling-round-trip",
     )
 
     @at(GENERATION)

@@ -23,6 +23,7 @@ from conformance.reference.faults.seams import (
     CREDENTIALS,
     DOCUMENT,
     ERROR,
+    ERROR_BODY,
     FORWARDED,
     FRAMING,
     GENERATION,
@@ -33,6 +34,7 @@ from conformance.reference.faults.seams import (
     STREAM_ERROR,
     USAGE,
     Call,
+    ErrorBody,
     Forwarded,
     Framing,
     Method,
@@ -82,7 +84,8 @@ def render_error(error: GoogleError | OpenAIError, active: ActiveFaults, call: C
     if isinstance(error, OpenAIError):  # pragma: no cover - these handlers raise GoogleErrors
         error = GoogleError(error.http_status, error.message)
     shown = active.apply(ERROR, error, call)
-    return gemini_response(shown.body(), shown.http_status)
+    sent = active.apply(ERROR_BODY, ErrorBody(shown.http_status, shown.body()), call)
+    return gemini_response(sent.body, sent.http_status)
 
 
 def route_not_found(request: Request) -> GoogleError:

@@ -22,6 +22,7 @@ from conformance.reference.faults.seams import (
     CREDENTIALS,
     DOCUMENT,
     ERROR,
+    ERROR_BODY,
     FORWARDED,
     FRAMING,
     GENERATION,
@@ -32,6 +33,7 @@ from conformance.reference.faults.seams import (
     STREAM_ERROR,
     USAGE,
     Call,
+    ErrorBody,
     Forwarded,
     Framing,
     Method,
@@ -90,7 +92,8 @@ def render_error(error: OpenAIError | GoogleError, active: ActiveFaults, call: C
     if isinstance(error, GoogleError):  # pragma: no cover - these handlers raise OpenAIErrors
         error = OpenAIError(error.http_status, error.message)
     shown = active.apply(ERROR, error, call)
-    return openai_response(shown.body(), shown.http_status)
+    sent = active.apply(ERROR_BODY, ErrorBody(shown.http_status, shown.body()), call)
+    return openai_response(sent.body, sent.http_status)
 
 
 def route_not_found(request: Request) -> OpenAIError:
@@ -299,6 +302,22 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
     return Prompt(turns=tuple(turns), system=system)
 
 
+def parse_body(raw: bytes) -> Any:
+    """A chat completion request's body as JSON, or OpenAI's 400 for a body that is not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ProtocolError(
+            openai_invalid(
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                "sent was not valid JSON.)",
+                None,
+                None,
+            )
+        ) from None
+
+
 def read_chat_request(body: Any, mode: ParseMode) -> ChatRequest:
     """Check a chat completion body and translate it for the engine."""
     if not isinstance(body, dict):
@@ -412,19 +431,7 @@ async def chat_completions(request: Request, active: ActiveFaults) -> Response:
     """``POST {p}/chat/completions``, streamed as chat.completion.chunk events when ``stream`` is true."""
     call = call_of(request, "chat.completions")
     require_key(request, active, call)
-    raw = await request.body()
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ProtocolError(
-            openai_invalid(
-                "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                "sent was not valid JSON.)",
-                None,
-                None,
-            )
-        ) from None
+    body = parse_body(await request.body())
     try:
         chat = read_chat_request(
             active.apply(REQUEST, body, call), active.apply(PARSE_MODE, ParseMode(), call)
