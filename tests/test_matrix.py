@@ -132,7 +132,7 @@ def test_chromium_renders_the_matrix_and_a_drill_down(matrix_dir):
         )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'data-ready="1"' in dom.stdout, "the page's script did not run"
-    features = len(re.findall(r'<tr class="feature">', dom.stdout))
+    features = len(re.findall(r'<tr class="feature[ "]', dom.stdout))
     assert f"{features} features x 4 providers" in dom.stdout
     assert re.search(r'<details class="feature" id="f-gemini-errors" open="">', dom.stdout), (
         "the drill-down did not open"

@@ -30,12 +30,18 @@ ResultCallback = Callable[[CaseResult], Awaitable[None] | None]
 
 
 def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
-    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger), or None."""
+    """Why a case does not apply to a provider (declared unsupported, reference only, no model for the
+    capability it needs, no trigger), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
+    if provider.model_for(case.model) is None:
+        return (
+            "skipped",
+            f"provider {provider.name} names no {case.model} model (profile field models.{case.model})",
+        )
     needed = {name for step in case.steps for name in trigger_names(step.request.body)}
     missing = sorted(needed - provider.triggers.keys())
     if missing:
@@ -162,6 +168,7 @@ class Runner:
 
     async def run_attempt(self, transport: Transport, case: Case) -> Attempt:
         attempt = Attempt()
+        model = self.provider.model_for(case.model) or self.provider.default_model
 
         def body_of(step: int) -> Any:
             return attempt.exchanges[step].json()
@@ -179,7 +186,7 @@ class Runner:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
             try:
-                request = transport.build(case.protocol, step.request, body, query)
+                request = transport.build(case.protocol, step.request, body, query, model=model)
             except PayloadError as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
@@ -194,7 +201,7 @@ class Runner:
                 exchanges=tuple(attempt.exchanges),
                 schemas=self.schemas,
                 strict=self.strict,
-                model=self.provider.default_model,
+                model=model,
             )
             for expectation in step.expect:
                 try:

@@ -122,4 +122,6 @@ def case_record(case: Case, result: CaseResult, verdict: Verdict, redactor: Reda
         rounds=result.rounds,
         baseline=verdict.baseline,
         evidence=evidence_of(attempt, redactor) if attempt is not None else None,
+        group=case.group,
+        capability=case.model if case.model != "default" else None,
     )

@@ -356,6 +356,8 @@ class CaseRecord:
     rounds: tuple[str, ...] = ()
     baseline: BaselineMark | None = None
     evidence: Evidence | None = None
+    group: str | None = None
+    capability: str | None = None
 
     @property
     def broken(self) -> bool:
@@ -393,6 +395,10 @@ class CaseRecord:
             out["rounds"] = list(self.rounds)
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_json()
+        if self.group:
+            out["group"] = self.group
+        if self.capability:
+            out["capability"] = self.capability
         return out
 
     @classmethod
@@ -421,6 +427,8 @@ class CaseRecord:
             rounds=tuple(data.get("rounds", ())),
             baseline=baseline,
             evidence=evidence,
+            group=data.get("group"),
+            capability=data.get("capability"),
         )
 
 

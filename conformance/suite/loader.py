@@ -9,7 +9,8 @@ from typing import Any
 
 from conformance.errors import ConfigError
 from conformance.suite.bodies import PayloadError, check_template
-from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.suite.model import TRIGGER_NAMES, Case, Expectation, Policy, RequestSpec, Step
+from conformance.suite.templates import trigger_names
 from conformance.validation.documents import read_yaml, validate_document
 
 DEFAULT_CASES_DIR = Path(str(files("conformance.suite") / "cases"))
@@ -22,6 +23,7 @@ def load_case_file(path: Path) -> list[Case]:
     validate_document(document, "case.schema.json", path)
     protocol = document["protocol"]
     file_feature = document["feature"]
+    group = document.get("group")
     cases: list[Case] = []
     for index, raw in enumerate(document["cases"]):
         where = f"cases[{index}]"
@@ -50,6 +52,8 @@ def load_case_file(path: Path) -> list[Case]:
                 source=path,
                 bug_classes=tuple(raw.get("bug_classes", ())),
                 reference_only=raw.get("reference_only", False),
+                model=raw.get("model", "default"),
+                group=group,
             )
         )
     return cases
@@ -61,6 +65,13 @@ def _step(request: dict[str, Any], expect: list[dict[str, Any]], path: Path, whe
         check_template(body, f"{where}.request.body")
     except PayloadError as exc:
         raise ConfigError(str(exc), source=path) from None
+    for name in trigger_names(body):
+        if name not in TRIGGER_NAMES:
+            raise ConfigError(
+                f"unknown trigger {{trigger:{name}}} (one of {', '.join(TRIGGER_NAMES)})",
+                source=path,
+                field=f"{where}.request.body",
+            )
     spec = RequestSpec(
         method=request.get("method", "POST" if ("body" in request or "raw_body" in request) else "GET"),
         path=request["path"],
