@@ -369,25 +369,25 @@ def test_thinking(client: httpx.Client) -> None:
         usage["totalTokenCount"]
         == usage["promptTokenCount"] + usage["candidatesTokenCount"] + usage["thoughtsTokenCount"]
     )
-    hidden = gen_ok(
-        client,
-        {
-            "contents": [user("Reply with exactly: PINEAPPLE")],
-            "generationConfig": {"thinkingConfig": {"thinkingLevel": "LOW"}},
-        },
-    )
+    ask = {"contents": [user("Reply with exactly: PINEAPPLE")]}
+    level = {**ask, "generationConfig": {"thinkingConfig": {"thinkingLevel": "LOW"}}}
+    hidden = gen_ok(client, level, model="gemini-3-flash-preview")
     assert (
         len(parts_of(hidden)) == 1
         and hidden["usageMetadata"]["thoughtsTokenCount"] == usage["thoughtsTokenCount"]
     )
-    off = gen_ok(
-        client,
-        {
-            "contents": [user("Reply with exactly: PINEAPPLE")],
-            "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}},
-        },
-    )
+    # gemini-2.5-flash thinks by default and takes no thinkingLevel; gemini-2.0-flash does not think
+    assert gen_ok(client, ask)["usageMetadata"]["thoughtsTokenCount"] == usage["thoughtsTokenCount"]
+    assert "thoughtsTokenCount" not in gen_ok(client, ask, model="gemini-2.0-flash")["usageMetadata"]
+    assert gen(client, level).status_code == 400
+    both = {**ask, "generationConfig": {"thinkingConfig": {"thinkingLevel": "LOW", "thinkingBudget": 9}}}
+    assert gen(client, both, model="gemini-3-flash-preview").status_code == 400
+    off = gen_ok(client, {**ask, "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}})
     assert "thoughtsTokenCount" not in off["usageMetadata"]
+    pro_off = gen(
+        client, {**ask, "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}}, model="gemini-2.5-pro"
+    )
+    assert pro_off.status_code == 400 and "only works in thinking mode" in pro_off.text
 
 
 # -- OpenAI route --------------------------------------------------------------------------------
@@ -601,7 +601,19 @@ EXPECTED_CHANGES: dict[str, set[str]] = {
     "response-json-schema-ignored": {"native-json", "openai-json"},
     "safety-settings-overridden": {"native-answer-block"},
     "safety-block-opaque": {"native-answer-block", "native-prompt-block"},
-    "thoughts-left-out-of-total": {"native-thoughts", "native-thoughts-snake"},
+    # every native answer of gemini-2.5-flash, which thinks by default, reports thoughts
+    "thoughts-left-out-of-total": {
+        "native-answer-block",
+        "native-call",
+        "native-code",
+        "native-json",
+        "native-json-schema-keywords",
+        "native-modes",
+        "native-round-trip",
+        "native-thoughts",
+        "native-thoughts-snake",
+        "native-usage",
+    },
 }
 
 

@@ -144,7 +144,7 @@ def test_profile_triggers_load_and_are_checked(tmp_path: Path) -> None:
 
 
 def test_the_embedded_reference_answers_to_its_own_triggers() -> None:
-    from conformance.reference.model.safety import TRIGGERS
+    from conformance.reference.model.triggers import TRIGGERS
     from conformance.wire.target import open_target
 
     provider = dataclasses.replace(load_provider("google"), embedded=True, base_url=None)

@@ -115,6 +115,7 @@ TARGETS: tuple[Target, ...] = (
             "Part",
             "UsageMetadata",
             "CountTokensResponse",
+            "CachedContent",
             "ListModelsResponse",
             "Model",
             "Error",

@@ -19,6 +19,7 @@ from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
 from conformance.engine.judge import fold_attempts, fold_rounds
 from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
+from conformance.streams.merge import whole_of
 from conformance.suite.bodies import PayloadError
 from conformance.suite.model import Case, Expectation, Outcome
 from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
@@ -171,7 +172,12 @@ class Runner:
         model = self.provider.model_for(case.model) or self.provider.default_model
 
         def body_of(step: int) -> Any:
-            return attempt.exchanges[step].json()
+            """Step N's response: its JSON body, or for a streamed 200 its events merged (streams.merge)."""
+            exchange = attempt.exchanges[step]
+            kind = case.steps[step].request.stream
+            if kind != "none" and exchange.status == 200:
+                return whole_of(exchange, kind, case.protocol)
+            return exchange.json()
 
         for index, step in enumerate(case.steps):
             try:

@@ -31,7 +31,15 @@ if TYPE_CHECKING:
 
 Protocol = Literal["gemini", "openai"]
 Method = Literal[
-    "models.list", "models.get", "generateContent", "streamGenerateContent", "countTokens", "chat.completions"
+    "models.list",
+    "models.get",
+    "generateContent",
+    "streamGenerateContent",
+    "countTokens",
+    "chat.completions",
+    "cachedContents.create",
+    "cachedContents.get",
+    "cachedContents.delete",
 ]
 FramingMode = Literal["json", "json-array", "sse"]
 
@@ -83,13 +91,17 @@ class Forwarded:
 class Usage:
     """The token counts a response reports, before they are rendered in the protocol's usage block.
 
-    ``total`` is what the response says the total is; OpenAI's usage has no thoughts (``thoughts`` 0).
+    ``total`` is what the response says the total is; ``tool_use`` the prompt tokens tools fetched
+    (search results, retrieved URLs), ``cached`` the part of ``prompt`` read from a cache. OpenAI's
+    completion tokens are ``output`` + ``thoughts`` (the reasoning tokens).
     """
 
     prompt: int
     output: int
     thoughts: int
     total: int
+    tool_use: int = 0
+    cached: int = 0
 
 
 @dataclass(frozen=True)

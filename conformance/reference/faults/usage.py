@@ -44,6 +44,8 @@ class ThoughtsLeftOutOfTotal(Fault):
 
     @at(USAGE)
     def total_without_thoughts(self, usage: Usage, call: Call) -> Usage:
+        if call.protocol != "gemini":
+            return usage
         return replace(usage, total=usage.total - usage.thoughts)
 
 

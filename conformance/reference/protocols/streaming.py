@@ -208,8 +208,11 @@ def openai_chunks(
     base = {k: v for k, v in result.items() if k not in ("choices", "usage")}
     base["object"] = "chat.completion.chunk"
     lanes: list[list[tuple[int, dict[str, Any], str | None]]] = []
+    logprobs: dict[int, Any] = {}
     for position, choice in enumerate(result.get("choices", [])):
         index = choice.get("index", position)
+        if choice.get("logprobs") is not None:
+            logprobs[index] = choice["logprobs"]
         message = choice.get("message") or {}
         first: dict[str, Any] = {"role": "assistant", "content": ""}
         first.update({k: v for k, v in message.items() if k not in ("role", "content", "tool_calls")})
@@ -226,7 +229,10 @@ def openai_chunks(
         for lane in lanes:
             if step < len(lane):
                 index, delta, finish = lane[step]
-                chunk = {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+                entry: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish}
+                if finish is not None and index in logprobs:  # the tokens' logprobs ride on the last chunk
+                    entry["logprobs"] = logprobs[index]
+                chunk = {**base, "choices": [entry]}
                 if include_usage:
                     chunk["usage"] = None
                 chunks.append(chunk)
