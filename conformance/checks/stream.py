@@ -173,6 +173,10 @@ def _select(items: tuple[StreamItem, ...], which: Which) -> tuple[StreamItem, ..
                 **ref("expectations"),
                 "description": "Body expectations applied to each selected event's JSON.",
             },
+            "count": {
+                **ref("count"),
+                "description": "How many events (JSON objects) the stream has: a number or {min, max}.",
+            },
         },
         "examples": [
             {"which": "last", "expect": [{"json": {"at": "/candidates/0/finishReason", "equals": "STOP"}}]},
@@ -187,12 +191,25 @@ def events(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """Body expectations applied to the JSON of every (or the first, last, or each but the last) event.
 
     Any body check applies (``schema``, ``json``, ``sum``, ``text``, ``camel_case_keys``, ...); a failure
-    names the event it broke on. ``which: some`` passes when at least one event meets every expectation;
+    names the event it broke on; ``count`` first checks how many events there are. ``which: some``
+    passes when at least one event meets every expectation;
     ``which: whole`` judges the events merged into one response (``conformance.streams.merge``: parts in
     order, consecutive texts joined, the last value of every other member).
     """
     view, items = json_events(ctx)
     which = args.get("which", "every")
+    if "count" in args:
+        low, high = (
+            (args["count"], args["count"])
+            if isinstance(args["count"], int)
+            else (
+                args["count"].get("min"),
+                args["count"].get("max"),
+            )
+        )
+        if (low is not None and len(items) < low) or (high is not None and len(items) > high):
+            wanted = show(args["count"])
+            return [Failure(f"expected {wanted} {view.noun}(s) holding a JSON object, got {len(items)}")]
     if which == "whole":
         whole = merge(ctx.protocol, [item.value for item in items if isinstance(item.value, dict)])
         found = _judge_body(ctx, json.dumps(whole, ensure_ascii=False).encode("utf-8"), args["expect"])

@@ -436,7 +436,10 @@ def render_choice(completion: Completion, index: int, fingerprint: str = "") -> 
         message["tool_calls"] = render_tool_calls(completion, fingerprint)
     choice: dict[str, Any] = {"index": index, "message": message, "finish_reason": finish}
     if completion.logprobs is not None:
-        choice["logprobs"] = {"content": [render_logprob(item) for item in completion.logprobs]}
+        choice["logprobs"] = {
+            "content": [render_logprob(item) for item in completion.logprobs],
+            "refusal": None,
+        }
     return choice
 
 
