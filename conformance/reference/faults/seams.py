@@ -189,6 +189,12 @@ DOCUMENT: Seam[Any, Call] = Seam(
     "success of gemini.py and openai.py (a whole body), streaming.native_stream and openai_stream (each"
     " event)",
 )
+FRAMES: Seam[list[bytes], Call] = Seam(
+    "frames",
+    "the bytes of a streamed answer, one item per event (SSE event or JSON-array element), as they go on the"
+    " wire",
+    "streaming.native_stream and streaming.openai_stream, just before the frames are sent",
+)
 FRAMING: Seam[Framing, Call] = Seam(
     "framing",
     "how a success answer goes on the wire (see Framing)",
@@ -223,6 +229,7 @@ SEAMS: dict[str, Seam[Any, Any]] = {
         TEXT_DELTAS,
         STREAM_EVENTS,
         DOCUMENT,
+        FRAMES,
         FRAMING,
         ERROR,
         STREAM_ERROR,

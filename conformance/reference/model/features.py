@@ -164,7 +164,8 @@ def unsupported(features: Features, model: ModelInfo, route: str = "gemini") -> 
     whose thinking can stop.
     """
     offered = ("TEXT",) if route == "openai" else model.outputs
-    asked = features.modalities or (offered if route == "openai" else model.outputs)
+    known = tuple(m for m in features.modalities if m in ("TEXT", "IMAGE", "AUDIO"))  # others fail validation
+    asked = known or (offered if route == "openai" else model.outputs)
     if route == "openai" and "TEXT" not in model.outputs:
         return (
             f"models/{model.id} answers in {', '.join(model.outputs)}, which chat completions cannot carry."
