@@ -2,14 +2,17 @@
 
 The first path segment picks the misbehaviour (``/hang/v1beta/models/m:generateContent``), so one server
 serves them all and a base URL such as ``http://127.0.0.1:PORT/hang`` aims a run at one of them; ``/chaos``
-rotates through every behaviour request by request. Every request line and header block is recorded in
-``seen`` so tests can prove what reached the server.
+rotates through every behaviour request by request. Each behaviour answers any request after its first
+segment (any method and path, either protocol, any request body), so a whole-suite run can be aimed at it.
+Every request line and header block is recorded in ``seen`` so tests can prove what reached the server;
+request bodies are read and dropped, never held.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import struct
 import threading
@@ -33,6 +36,20 @@ GOOD_BODY = json.dumps(
 ).encode()
 HUGE_BYTES = 100 * 1024 * 1024
 CHUNK = b" " * 65536
+ENDLESS_BATCH = 32
+"""Events per chunk of the endless stream (about 11 KB, one every 10 ms or more)."""
+GARBAGE = random.Random(10).randbytes(4096).replace(b"\r", b"").replace(b"\n", b"") + b"\r\n\r\n"
+"""Bytes that are not an HTTP response: one 4 KB line of noise where the status line should be."""
+
+
+def second_host() -> str:
+    """A loopback address other than 127.0.0.1 when this machine has one (Linux does), for a second host."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.2", 0))
+        except OSError:
+            return "127.0.0.1"
+    return "127.0.0.2"
 
 
 @dataclass(frozen=True)
@@ -105,9 +122,7 @@ class HostileServer:
                     (k.strip().lower(), v.strip())
                     for k, _, v in (line.partition(":") for line in lines[1:] if line)
                 )
-                length = int(dict(headers).get("content-length", "0"))
-                if length:
-                    await reader.readexactly(length)
+                await _drop_body(reader, dict(headers))
                 self.seen.append(Seen(method, target, headers, dict(headers).get("host", "")))
                 behaviour = target.lstrip("/").split("/", 1)[0]
                 if behaviour == "chaos":
@@ -129,6 +144,25 @@ class HostileServer:
 
 
 Handler = Callable[[HostileServer, str, asyncio.StreamWriter], Awaitable[bool]]
+
+
+async def _drop_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> None:
+    """Read a request body (Content-Length or chunked) piece by piece and drop it: uploads cost nothing."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            await _skip(reader, size + 2)  # the chunk and its CRLF
+            if size == 0:
+                return
+    await _skip(reader, int(headers.get("content-length", "0")))
+
+
+async def _skip(reader: asyncio.StreamReader, count: int) -> None:
+    while count > 0:
+        piece = await reader.read(min(count, 1 << 16))
+        if not piece:
+            raise asyncio.IncompleteReadError(b"", count)
+        count -= len(piece)
 
 
 def _head(status: str, headers: list[tuple[str, str]]) -> bytes:
@@ -161,6 +195,18 @@ async def _hang(server: HostileServer, target: str, writer: asyncio.StreamWriter
     return False
 
 
+async def _hang_after_headers(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
+    writer.write(
+        _head(
+            "200 OK",
+            [("Content-Type", "application/json; charset=UTF-8"), ("Content-Length", str(len(GOOD_BODY)))],
+        )
+    )
+    await writer.drain()
+    await asyncio.sleep(3600)  # a promising status line and headers, then not one byte of the body
+    return False
+
+
 async def _drip(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
     writer.write(
         _head(
@@ -176,12 +222,12 @@ async def _drip(server: HostileServer, target: str, writer: asyncio.StreamWriter
 
 async def _endless(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
     writer.write(_head("200 OK", [("Content-Type", "text/event-stream"), ("Transfer-Encoding", "chunked")]))
-    event = b"data: " + GOOD_BODY + b"\r\n\r\n"
-    chunk = f"{len(event):x}\r\n".encode() + event + b"\r\n"
-    while True:  # a well-formed stream that never ends
+    events = (b"data: " + GOOD_BODY + b"\r\n\r\n") * ENDLESS_BATCH
+    chunk = f"{len(events):x}\r\n".encode() + events + b"\r\n"
+    while True:  # a well-formed stream that never ends, at up to about 1 MB/s
         writer.write(chunk)
         await writer.drain()
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
 
 
 async def _huge(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
@@ -240,9 +286,28 @@ async def _empty(server: HostileServer, target: str, writer: asyncio.StreamWrite
     return await _respond(writer, "200 OK", b"")
 
 
+async def _garbage(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
+    writer.write(GARBAGE)  # not HTTP at all: no status line, just bytes
+    await writer.drain()
+    return False
+
+
+async def _slow_headers(server: HostileServer, target: str, writer: asyncio.StreamWriter) -> bool:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    filler = b"X-Slow: still-coming\r\n"
+    for n in range(1 << 20):  # the header block, a byte a second, never finished
+        line = head if n == 0 else filler
+        for byte in line:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(1.0)
+    return False
+
+
 BEHAVIOURS: dict[str, Handler] = {
     "good": _good,
     "hang": _hang,
+    "hang-after-headers": _hang_after_headers,
     "drip": _drip,
     "endless": _endless,
     "huge": _huge,
@@ -252,5 +317,7 @@ BEHAVIOURS: dict[str, Handler] = {
     "wrong-type": _wrong_type,
     "redirect": _redirect,
     "empty": _empty,
+    "garbage": _garbage,
+    "slow-headers": _slow_headers,
 }
 CHAOS = tuple(name for name in BEHAVIOURS if name != "good")

@@ -1,4 +1,5 @@
-"""Hostile gateways: every misbehaviour ends as an errored or failed case with a clear message, in time, with bounded memory."""
+"""Hostile gateways, one case at a time: every misbehaviour ends as an errored or failed case with a clear
+message, in time, with bounded memory. Whole-suite runs against them are in ``test_hostile_suite.py``."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from conformance.report.evidence import record_of
 from conformance.wire.profiles import Provider, Route, Timeouts
 from conformance.wire.redact import Redactor
 from conformance.wire.transport import DEFAULT_BODY_CAP
-from tests.hostile_server import HostileServer
+from tests.hostile_server import HostileServer, second_host
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "HOSTILE-canary-key-7d1e0b"
@@ -31,6 +32,13 @@ SLACK = 2.0
 # behaviour -> (outcome, words the message must carry, timeouts, longest acceptable duration in seconds)
 EXPECTED: dict[str, tuple[str, tuple[str, ...], Timeouts, float]] = {
     "hang": ("errored", ("read timeout", "no progress"), FAST, FAST.read + SLACK),
+    "hang-after-headers": ("errored", ("read timeout", "no progress"), FAST, FAST.read + SLACK),
+    "slow-headers": (
+        "errored",
+        ("timed out after 2.5 s (total limit)", "0 body bytes received"),
+        Timeouts(connect=1.0, read=3.0, total=2.5),
+        2.5 + SLACK,
+    ),
     "drip": (
         "errored",
         ("timed out after 2.5 s (total limit)", "body bytes received"),
@@ -44,6 +52,12 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...], Timeouts, float]] = {
     "reset": (
         "errored",
         ("Connection reset by peer", "after HTTP 200 and 40 body bytes"),
+        PATIENT,
+        PATIENT.read / 2,
+    ),
+    "garbage": (
+        "errored",
+        ("RemoteProtocolError: illegal status line", "more characters)"),  # 4 KB of noise, quoted in part
         PATIENT,
         PATIENT.read / 2,
     ),
@@ -71,23 +85,9 @@ def provider(base_url: str, timeouts: Timeouts, auth: str = "query") -> Provider
 
 @pytest.fixture(scope="module")
 def servers():
-    with (
-        HostileServer(host="127.0.0.2" if _has_127_0_0_2() else "127.0.0.1") as other,
-        HostileServer() as hostile,
-    ):
-        hostile.redirect_to = f"http://localhost:{other.port}"
+    with HostileServer(host=second_host()) as other, HostileServer() as hostile:
+        hostile.redirect_to = other.base_url
         yield hostile, other
-
-
-def _has_127_0_0_2() -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.2", 0))
-        except OSError:
-            return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_huge_body_is_capped_and_memory_stays_bounded(servers, single_turn, sche
 def test_redirect_to_another_host_never_carries_the_key(servers, hostile_results):
     hostile, other = servers
     result, _ = hostile_results["redirect"]
-    assert f"localhost:{other.port}" in result.message
+    assert other.base_url in result.message
     assert other.seen == [], "the redirect was followed"
     assert any(KEY in seen.target for seen in hostile.seen), "the configured host should have had the key"
     for auth in ("x-goog-api-key", "bearer"):
@@ -171,6 +171,11 @@ def test_redirect_to_another_host_never_carries_the_key(servers, hostile_results
 
         asyncio.run(send())
     assert not any(KEY in seen.target or KEY in json.dumps(seen.headers) for seen in other.seen)
+    # The other host does answer at the redirect's target: had the redirect been followed, it would show.
+    import httpx
+
+    assert httpx.get(f"{other.base_url}/v1beta/models", timeout=5, trust_env=False).status_code == 200
+    assert other.seen and other.seen[-1].target == "/v1beta/models"
 
 
 def test_cli_run_against_chaos_completes_without_traceback(servers, tmp_path):

@@ -94,3 +94,24 @@ def test_repeat_policy_stops_once_enough_attempts_passed(schemas):
         )
         result = Runner(provider(server.base_url), "k", schemas).run([good])["gemini/t/c"]
     assert result.outcome == "passed" and len(result.attempts) == 2 and result.passes == 2
+
+
+def test_only_attempts_that_can_be_shown_keep_their_exchanges(schemas):
+    # Repeated attempts must not each hold a response body until the case ends: a gateway answering every
+    # request with a capped 8 MiB body would otherwise cost rounds x attempts x 8 MiB per case in flight.
+    calls = []
+
+    async def flip(_request) -> Response:
+        calls.append(1)
+        return Response('{"x": 1}' if len(calls) % 2 else "{}", media_type="application/json")
+
+    app = Starlette(routes=[Route("/v1beta/flip", flip, methods=["POST"])])
+    with ReferenceServer(app) as server:
+        runner = Runner(provider(server.base_url), "k", schemas, repeat=3)
+        result = runner.run([case("/flip", Policy(repeat=3, require=2))])["gemini/t/c"]
+    assert len(result.attempts) == len(calls) >= 6, result.message
+    shown = result.evidence_attempt
+    assert shown is not None and not shown.passed and len(shown.exchanges) == 1
+    kept = [attempt for attempt in result.attempts if attempt.exchanges]
+    assert kept == [shown, result.attempts[-1]] or kept == [shown] == [result.attempts[-1]]
+    assert all(attempt.failures for attempt in result.attempts if not attempt.passed), "failures stay"

@@ -433,8 +433,8 @@ def incremental(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         return [
             Failure(
                 "not delivered incrementally: after the headers, the first event arrived at"
-                f" {first * 1000:.0f} ms and the last at {last * 1000:.0f} ms ({ratio:.0%} of the way, more than {share:.0%});"
-                f" {timings.describe()}"
+                f" {first * 1000:.0f} ms and the last at {last * 1000:.0f} ms"
+                f" ({ratio:.0%} of the way, more than {share:.0%}); {timings.describe()}"
             )
         ]
     return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from conformance.checks import CheckContext, Failure, run_check
@@ -151,7 +151,10 @@ class Runner:
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
         started = time.perf_counter()
-        rounds = [await self.run_round(transport, case) for _ in range(self.repeat)]
+        rounds: list[CaseResult] = []
+        for _ in range(self.repeat):
+            rounds.append(await self.run_round(transport, case))
+            release_unshown([attempt for done in rounds for attempt in done.attempts])
         return fold_rounds(case, rounds, (time.perf_counter() - started) * 1000)
 
     async def run_round(self, transport: Transport, case: Case) -> CaseResult:
@@ -164,6 +167,7 @@ class Runner:
                 break
             attempt = await self.run_attempt(transport, case)
             attempts.append(attempt)
+            release_unshown(attempts)  # bodies of attempts never shown are not kept while the case goes on
             passes += attempt.passed
         return fold_attempts(case, attempts, passes, (time.perf_counter() - started) * 1000)
 
@@ -223,6 +227,20 @@ class Runner:
             if attempt.failures:
                 return attempt
         return attempt
+
+
+def release_unshown(attempts: Sequence[Attempt]) -> None:
+    """Drop the exchanges of attempts that can no longer be a result's ``evidence_attempt``.
+
+    Whatever attempts follow, the evidence is the last attempt that did not pass, else the last one; so
+    only the latest attempt and the latest one that did not pass need their exchanges (their failures and
+    errors stay). A case repeated by its policy or by rounds then holds at most two attempts' response
+    bodies at a time, not one per attempt.
+    """
+    broken = next((attempt for attempt in reversed(attempts) if not attempt.passed), None)
+    for attempt in attempts[:-1]:
+        if attempt is not broken:
+            attempt.exchanges.clear()
 
 
 def stopped_result(case: Case, reason: str) -> CaseResult:

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from conformance.wire.exchange import Exchange
 
 DEFAULT_BREAKER = 5
-"""Consecutive transport failures (no answer, timeouts, resets, bodies over the capture limit) that end a run."""
+"""Transport failures in a row (no answer, timeouts, resets, bodies over the capture limit) that end a run."""
 
 
 @dataclass
 class Stopper:
-    """The reason a run stopped, once it has; ``observe`` trips the breaker after ``breaker`` failures in a row."""
+    """Why a run stopped, once it has; ``observe`` trips the breaker after ``breaker`` failures in a row."""
 
     breaker: int = DEFAULT_BREAKER
     reason: str | None = None

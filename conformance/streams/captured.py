@@ -1,4 +1,4 @@
-"""Validating a captured stream file: its framing and every event against a schema (``conformance validate``)."""
+"""A captured stream file judged: its framing and each event against a schema (``conformance validate``)."""
 
 from __future__ import annotations
 

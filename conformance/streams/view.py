@@ -154,8 +154,8 @@ def view_of(exchange: Exchange, kind: StreamKind) -> StreamView:
 def sniff_kind(exchange: Exchange) -> StreamKind | None:
     """The kind of stream an exchange carries, judged from the request and the response, or None.
 
-    Only a 200 is a stream. ``text/event-stream`` is SSE; a 200 to ``:streamGenerateContent`` without ``alt=sse`` is a JSON
-    array; a request body asking for ``"stream": true`` is SSE. Anything else is not a stream.
+    Only a 200 is a stream. ``text/event-stream`` is SSE; a 200 to ``:streamGenerateContent`` without
+    ``alt=sse`` is a JSON array; a request body asking for ``"stream": true`` is SSE. Nothing else is.
     """
     if exchange.status != 200:
         return None

@@ -19,6 +19,9 @@ from conformance.wire.profiles import Provider
 INVALID_KEY = "conformance-invalid-key-0000"
 DEFAULT_BODY_CAP = 8 * 1024 * 1024
 """Bytes of a response body (or stream) captured; the rest is never read."""
+ERROR_DETAIL_LIMIT = 240
+"""Characters of a transport error's text kept in its message: a parser's complaint may quote kilobytes of the
+gateway's garbage, and the message is repeated in every case's record and on the console."""
 MAX_CHUNK_TIMES = 4096
 """Arrival times kept per response: past this, each new piece moves the last record forward instead of adding
 one (a gateway dripping a byte at a time would otherwise cost memory per byte)."""
@@ -162,16 +165,20 @@ class Transport:
                             error = f"response body exceeded the capture limit of {self.body_cap} bytes"
                             break
         except TimeoutError:
-            error = f"timed out after {self.provider.timeouts.total:g} s (total limit) with {len(body)} body bytes received"
+            limits = self.provider.timeouts
+            error = f"timed out after {limits.total:g} s (total limit) with {len(body)} body bytes received"
         except httpx.TimeoutException as exc:
+            limits = self.provider.timeouts
             kind = type(exc).__name__.replace("Timeout", " timeout").lower()
-            error = f"{kind}: no progress within the limit ({self.provider.timeouts.read:g} s read, {self.provider.timeouts.connect:g} s connect)"
+            error = (
+                f"{kind}: no progress within the limit ({limits.read:g} s read, {limits.connect:g} s connect)"
+            )
         except httpx.HTTPError as exc:
-            detail = str(exc) or _root_cause(exc) or "connection failed"
+            detail = _clip(str(exc) or _root_cause(exc) or "connection failed")
             where = f" after HTTP {status} and {len(body)} body bytes" if status is not None else ""
             error = f"{type(exc).__name__}: {detail}{where}"
         except (OSError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {_clip(str(exc))}"
         if ttfb is None and status is not None:
             ttfb = time.perf_counter() - started
         if request.stream is None and len(request.body) > PREVIEW_BYTES:
@@ -199,7 +206,7 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
 
 
 def _root_cause(exc: BaseException) -> str:
-    """The innermost exception of a chain that says something, e.g. ``ConnectionResetError: [Errno 104] ...``."""
+    """The innermost exception of a chain that says something (``ConnectionResetError: [Errno 104] ...``)."""
     found = ""
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -209,3 +216,8 @@ def _root_cause(exc: BaseException) -> str:
             found = f"{type(current).__name__}: {current}"
         current = current.__cause__ or current.__context__
     return found
+
+
+def _clip(text: str, limit: int = ERROR_DETAIL_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
