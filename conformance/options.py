@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from conformance.engine.stopping import DEFAULT_BREAKER
 from conformance.errors import ConfigError
+from conformance.upstream.endpoint import Endpoint
 from conformance.wire.profiles import AUTH_STYLES
 
 Front = Literal["cli", "pytest"]
@@ -133,6 +134,19 @@ RUN_OPTIONS: tuple[Option, ...] = (
         action="append",
         metavar="NAME",
     ),
+    Option(
+        ("--upstream",),
+        "two-sided run: play the gateway's upstream (Google's native API) on this loopback address and judge"
+        " what the gateway forwards; configure the gateway's Google base URL as http://HOST:PORT first"
+        " (the embedded reference forwards to it by itself; port 0 picks a free port)",
+        metavar="HOST:PORT",
+    ),
+    Option(
+        ("--upstream-key-env",),
+        "environment variable holding the key the gateway sends to --upstream (needed with a gateway; the"
+        " embedded reference gets a random key)",
+        metavar="VAR",
+    ),
     # -- how cases are judged
     Option(
         ("--mode",),
@@ -247,6 +261,8 @@ class RunSettings:
     quiet: bool = False
     max_duration: float | None = None
     breaker: int = DEFAULT_BREAKER
+    upstream: Endpoint | None = None
+    upstream_key_env: str | None = None
 
     @property
     def strict(self) -> bool:
@@ -299,6 +315,13 @@ class RunSettings:
         breaker = value("breaker")
         if breaker is None or breaker < 0:
             raise ConfigError("must not be negative (0 never stops the run)", field="--breaker")
+        upstream_text = value("upstream")
+        upstream = Endpoint.parse(upstream_text) if upstream_text else None
+        upstream_key_env = value("upstream_key_env")
+        if upstream_key_env and upstream is None:
+            raise ConfigError(
+                "names the upstream's key, but no --upstream was given", field="--upstream-key-env"
+            )
         return cls(
             providers=providers,
             overrides=overrides,
@@ -315,6 +338,8 @@ class RunSettings:
             quiet=bool(_optional(value, "quiet")),
             max_duration=max_duration,
             breaker=breaker,
+            upstream=upstream,
+            upstream_key_env=upstream_key_env,
         )
 
 

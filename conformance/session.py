@@ -9,10 +9,12 @@ closes the log and writes the reports from it.
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +29,30 @@ from conformance.errors import ConfigError, Terminated
 from conformance.options import RunSettings
 from conformance.report.evidence import record_of
 from conformance.report.log import LOG_NAME, EventLog, read_log
-from conformance.report.records import CaseRecord, RunInfo, RunRecord, iso
+from conformance.report.records import (
+    CaseRecord,
+    RunInfo,
+    RunRecord,
+    UnattributedRequest,
+    UpstreamInfo,
+    iso,
+)
 from conformance.report.views import write_views
 from conformance.suite.model import Case
+from conformance.upstream.endpoint import Endpoint
+from conformance.upstream.ledger import Ledger, UpstreamFacts, UpstreamLink
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import Provider
 from conformance.wire.redact import Redactor
-from conformance.wire.target import open_target, unreachable
+from conformance.wire.target import ForwardTo, open_target, unreachable
+
+
+@dataclass(frozen=True)
+class UpstreamPlan:
+    """A two-sided run's upstream: where it listens and the key the gateway must send it."""
+
+    endpoint: Endpoint
+    key: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,7 @@ class RunPlan:
     baseline: Baseline | None = None
     breaker: int = DEFAULT_BREAKER
     max_duration: float | None = None
+    upstream: UpstreamPlan | None = None
 
 
 REPORTS_DIR = Path("reports")
@@ -65,6 +85,8 @@ def report_dir(settings: RunSettings, provider: Provider) -> str:
         name += "@" + (parts.hostname or "host") + (f"_{parts.port}" if parts.port else "")
     elif provider.embedded and provider.name != "reference":
         name += "@reference"
+    if settings.upstream is not None:
+        name += "+upstream"
     return name + "".join(f"+{fault}" for fault in settings.faults)
 
 
@@ -80,10 +102,41 @@ def baseline_for(settings: RunSettings, provider: str) -> Baseline | None:
     return load_baseline(default) if default.is_file() else None
 
 
+def upstream_plan(settings: RunSettings, provider: Provider) -> UpstreamPlan | None:
+    """The run's upstream under ``--upstream`` and ``--upstream-key-env``, checked before anything is sent.
+
+    A gateway must be configured with the upstream's port and key beforehand, so it needs a fixed port and
+    the variable holding the key; the embedded reference is pointed at the upstream by the run itself.
+    """
+    endpoint = settings.upstream
+    if endpoint is None:
+        return None
+    variable = settings.upstream_key_env
+    if variable:
+        key = os.environ.get(variable)
+        if not key:
+            raise ConfigError(f"environment variable {variable} is not set", field="--upstream-key-env")
+        return UpstreamPlan(endpoint, key)
+    if not provider.embedded:
+        raise ConfigError(
+            "a gateway sends the upstream the key it was configured with: pass --upstream-key-env VAR",
+            field="--upstream-key-env",
+        )
+    from conformance.upstream.server import new_key
+
+    return UpstreamPlan(endpoint, new_key())
+
+
 def plan_of(
     settings: RunSettings, provider: Provider, cases: Sequence[Case], out: Path | None = None
 ) -> RunPlan:
     """The plan of one provider's run under the settings (reports in ``out``, else the default directory)."""
+    upstream = upstream_plan(settings, provider)
+    if upstream is not None and upstream.endpoint.port == 0 and not provider.embedded:
+        raise ConfigError(
+            "a gateway is configured with the upstream's address beforehand: give a port, not 0",
+            field="--upstream",
+        )
     return RunPlan(
         provider,
         tuple(cases),
@@ -94,6 +147,7 @@ def plan_of(
         baseline_for(settings, provider.name),
         settings.breaker,
         settings.max_duration,
+        upstream,
     )
 
 
@@ -147,6 +201,30 @@ async def _wire_phase(
     return stopped[0] if stopped else None
 
 
+@contextmanager
+def _serve_upstream(plan: UpstreamPlan, ledger: Ledger) -> Iterator[ForwardTo]:
+    """The run's upstream, serving until the block ends: its base URL and key."""
+    from conformance.upstream.server import serve_upstream
+
+    with serve_upstream(plan.endpoint, plan.key, ledger) as endpoint:
+        yield ForwardTo(endpoint.base_url, plan.key)
+
+
+MAX_UNATTRIBUTED = 200
+"""Unattributed requests listed in the run record (the count covers all)."""
+
+
+def upstream_summary(info: UpstreamInfo | None, ledger: Ledger, redactor: Redactor) -> UpstreamInfo | None:
+    """What reached the upstream, for the log's footer: the count, and the requests no case accounts for."""
+    if info is None:
+        return None
+    unattributed = tuple(
+        UnattributedRequest(request.method, redactor.text(request.target), reason)
+        for request, reason in ledger.unattributed()[:MAX_UNATTRIBUTED]
+    )
+    return UpstreamInfo(info.base_url, ledger.count, unattributed)
+
+
 def run_session(
     plan: RunPlan, on_case: CaseCallback | None = None, schemas: SchemaStore | None = None
 ) -> RunResult:
@@ -157,9 +235,18 @@ def run_session(
     """
     started = time.perf_counter()
     stopped_by: str | None = None
-    with open_target(plan.provider, plan.faults) as target:
+    ledger = Ledger()
+    with ExitStack() as stack:
+        forward_to = None
+        if plan.upstream is not None:  # before the gateway: a bad or busy port is exit 2 before anything
+            forward_to = stack.enter_context(_serve_upstream(plan.upstream, ledger))
+        target = stack.enter_context(open_target(plan.provider, plan.faults, forward_to=forward_to))
         provider = target.provider
-        redactor = Redactor([target.api_key])
+        redactor = Redactor([target.api_key, forward_to.key if forward_to is not None else None])
+        link = None
+        if forward_to is not None:
+            keys = (target.api_key,) if target.api_key else ()
+            link = UpstreamLink(ledger, UpstreamFacts(forward_to.base_url, forward_to.key, keys))
         base_url = provider.safe_base_url()
         info = RunInfo(
             provider=provider.name,
@@ -175,6 +262,7 @@ def run_session(
             repeat=plan.repeat,
             retry=asdict(provider.retry),
             baseline=redactor.text(plan.baseline.source) if plan.baseline else None,
+            upstream=UpstreamInfo(forward_to.base_url) if forward_to is not None else None,
         )
         log = EventLog(plan.out / LOG_NAME, info, [case.id for case in plan.cases])
         stopper = Stopper(plan.breaker)
@@ -190,6 +278,7 @@ def run_session(
             repeat=plan.repeat,
             stopper=stopper,
             max_duration=plan.max_duration,
+            upstream=link,
         )
 
         def record(result: CaseResult) -> None:
@@ -203,8 +292,9 @@ def run_session(
             stopped_by = "SIGINT"
         except Terminated:
             stopped_by = "SIGTERM"
+        summary = upstream_summary(info.upstream, ledger, redactor)
     reason = f"stopped by {stopped_by}" if stopped_by else None
-    log.close(iso(datetime.now(UTC)), (time.perf_counter() - started) * 1000, reason)
+    log.close(iso(datetime.now(UTC)), (time.perf_counter() - started) * 1000, reason, summary)
     run = read_log(log.path, validate_cases=False)
     files = (log.path, *write_views(run, plan.out))
     return RunResult(run, log, files, stopped_by, stopper.reason)

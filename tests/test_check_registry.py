@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from conformance.checks import CHECKS, CheckContext, Failure, check
 from conformance.checks.catalog import (
+    EXPECTATIONS,
     TABLE_BEGIN,
     TABLE_END,
     CatalogError,
@@ -32,8 +33,11 @@ from conformance.suite.loader import load_cases
 REPO = Path(__file__).resolve().parents[1]
 GENERATOR = REPO / "tools" / "gen_case_schema.py"
 
-UNUSED_BY_CASES: dict[str, str] = {}
-"""Registered checks that no built-in case uses, each with the reason (none today)."""
+UNUSED_BY_CASES: dict[str, str] = {
+    "method": "no gateway bug known to us changes the HTTP method of what it forwards; the check is there for"
+    " users' own upstream expectations",
+}
+"""Registered checks that no built-in case uses, each with the reason."""
 
 # Checks whose argument holds more expectations, and where.
 NESTED: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
@@ -58,10 +62,13 @@ def gen() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def expectations_validator(gen: ModuleType) -> Draft202012Validator:
-    """Validates an ``expect`` list against the generated case schema."""
+def validators(gen: ModuleType) -> dict[str, Draft202012Validator]:
+    """Per side, a validator of an ``expect`` list (``upstream``: of an ``upstream.expect`` list)."""
     doc = case_schema(json.loads(gen.TEMPLATE.read_text(encoding="utf-8")), gen.COMMENT)
-    return Draft202012Validator({"$ref": "#/$defs/expectations", "$defs": doc["$defs"]})
+    return {
+        side: Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": doc["$defs"]})
+        for side, name in EXPECTATIONS.items()
+    }
 
 
 # --- every check documents itself -----------------------------------------------------------------
@@ -78,12 +85,28 @@ def test_every_check_has_a_docstring_and_an_argument_schema(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_every_example_is_a_valid_expectation(
-    name: str, expectations_validator: Draft202012Validator
+def test_every_example_is_a_valid_expectation_of_its_sides_only(
+    name: str, validators: dict[str, Draft202012Validator]
 ) -> None:
+    sides = CHECKS[name].sides
     for example in CHECKS[name].examples:
-        errors = [e.message for e in expectations_validator.iter_errors([{name: example}])]
-        assert not errors, f"{name}: example {example!r} breaks the case schema: {errors}"
+        errors = {
+            side: [e.message for e in validator.iter_errors([{name: example}])]
+            for side, validator in validators.items()
+        }
+        assert any(not errors[side] for side in sides), (
+            f"{name}: example {example!r} breaks the schema: {errors}"
+        )
+        for side in set(errors) - set(sides):
+            assert errors[side], f"{name} is not a check of the {side} side, yet its schema takes it"
+
+
+def test_an_upstream_any_of_holds_upstream_expectations(validators: dict[str, Draft202012Validator]) -> None:
+    upstream = [{"any_of": [[{"path": {"matches": "x"}}], [{"json": {"at": "/a", "exists": True}}]]}]
+    assert not list(validators["upstream"].iter_errors(upstream))
+    response_only = [{"any_of": [[{"status": 200}], [{"json": {"at": "/a", "exists": True}}]]}]
+    assert list(validators["upstream"].iter_errors(response_only))
+    assert list(validators["response"].iter_errors(upstream))
 
 
 def _documented(ctx: CheckContext, args: Any) -> list[Failure]:
@@ -138,6 +161,8 @@ def used_by_cases() -> set[str]:
     for case in load_cases():
         for step in case.steps:
             used |= set(_used([{e.check: e.args} for e in step.expect]))
+            if step.upstream is not None:
+                used |= set(_used([{e.check: e.args} for e in step.upstream.expect]))
     return used
 
 
@@ -187,11 +212,21 @@ def test_the_table_has_one_row_per_check_in_document_order() -> None:
         assert item.summary in row
 
 
-def test_the_template_must_leave_expectations_to_the_registry(gen: ModuleType) -> None:
+@pytest.mark.parametrize("generated", ["expectations", "upstream_expectations", "scenario"])
+def test_the_template_must_leave_generated_definitions_to_the_registry(
+    gen: ModuleType, generated: str
+) -> None:
     template = json.loads(gen.TEMPLATE.read_text(encoding="utf-8"))
-    template["$defs"]["expectations"] = {}
+    template["$defs"][generated] = {}
     with pytest.raises(CatalogError, match="generated from the registry"):
         case_schema(template, "c")
+
+
+def test_the_scenarios_of_the_case_schema_are_the_upstreams() -> None:
+    from conformance.upstream.scenarios import SCENARIOS
+
+    doc = json.loads((REPO / "schemas" / "case.schema.json").read_text(encoding="utf-8"))
+    assert doc["$defs"]["scenario"]["enum"] == list(SCENARIOS)
 
 
 def test_a_ref_to_nothing_fails_generation(gen: ModuleType) -> None:

@@ -686,7 +686,7 @@ EXPECTED_CHANGES: dict[str, set[str]] = {
     "thinking-level-dropped": {"native-thinking-level"},
     "thinking-budget-dropped": {"native-thinking-off"},
     "reasoning-effort-none-ignored": {"openai-effort-none"},
-    "logprobs-dropped": {"native-logprobs"},
+    "logprobs-ignored": {"native-logprobs"},
     "speech-config-dropped": {"native-voice"},
     "response-modalities-dropped": {"native-modalities"},
 }

@@ -1,4 +1,7 @@
-"""The whole suite against the embedded reference: green when clean, and each fault caught by its case."""
+"""The whole suite against the embedded reference: green when clean, and each fault caught by its case.
+
+The two-sided cases (``upstream`` parts) are skipped here, as in any run without ``--upstream``;
+``tests/test_two_sided.py`` runs them, and the forwarding faults, through the forwarding reference."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conformance.engine.attempts import CaseResult
-from conformance.engine.runner import Runner
-from conformance.reference.faults.registry import FAULTS
+from conformance.engine.runner import NEEDS_UPSTREAM, Runner
+from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA
 from conformance.suite.model import Case
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import available_providers, load_provider
@@ -18,6 +21,8 @@ from conformance.wire.target import open_target
 
 BROKEN = ("failed", "errored")
 PARALLEL_FAULT_RUNS = 4
+OWN_FAULTS = sorted(name for name, fault in FAULTS.items() if fault.area != FORWARDING_AREA)
+"""The faults of the reference that answers itself (the forwarding ones: tests/test_two_sided.py)."""
 
 
 def run_suite(
@@ -36,12 +41,15 @@ def test_suite_is_green_on_the_clean_reference(all_cases, schemas, profile):
         result = results[case.id]
         if provider.unsupported_reason(case.id):
             assert result.outcome == "unsupported"
+        elif case.needs_upstream:
+            assert (result.outcome, result.message) == ("skipped", NEEDS_UPSTREAM)
         elif provider.model_for(case.model) is None:  # the profile names no model for the capability
             assert result.outcome == "skipped" and f"no {case.model} model" in result.message
         else:
             assert result.outcome == "passed", f"{case.id} on profile {profile}: {result.message}"
     if profile == "reference":  # the reference's own profile names a model for every capability
-        assert {result.outcome for result in results.values()} == {"passed"}
+        one_sided = [case for case in all_cases if not case.needs_upstream]
+        assert {results[case.id].outcome for case in one_sided} == {"passed"}
 
 
 def test_every_fault_names_existing_cases_meant_to_catch_it(all_cases):
@@ -65,12 +73,12 @@ def fault_runs(all_cases, schemas) -> dict[str, dict[str, CaseResult]]:
                 schemas,
                 faults=(fault,),
             )
-            for fault in FAULTS
+            for fault in OWN_FAULTS
         }
         return {fault: run.result() for fault, run in runs.items()}
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("fault", OWN_FAULTS)
 def test_fault_is_caught_by_its_intended_cases(fault_runs, fault):
     results = fault_runs[fault]
     caught_by = FAULTS[fault].caught_by
@@ -88,8 +96,10 @@ def test_fault_is_caught_by_its_intended_cases(fault_runs, fault):
 
 
 def test_every_check_used_by_cases_is_tripped_by_some_fault(all_cases, fault_runs):
-    # "strict" holds only under --mode strict; tests/test_verdict_modes.py proves a fault trips it there
-    used = {e.check for case in all_cases for step in case.steps for e in step.expect} - {"strict"}
+    # "strict" holds only under --mode strict; tests/test_verdict_modes.py proves a fault trips it there.
+    # The two-sided cases' checks are proven in tests/test_two_sided.py.
+    one_sided = [case for case in all_cases if not case.needs_upstream]
+    used = {e.check for case in one_sided for step in case.steps for e in step.expect} - {"strict"}
     tripped = {
         failure.expectation.check
         for results in fault_runs.values()

@@ -1,4 +1,5 @@
-"""Generator of the response JSON Schemas in ``schemas/`` from the official API specs.
+"""Generator of the JSON Schemas in ``schemas/`` from the official API specs: the responses, and the native
+requests a gateway forwards (judged in two-sided runs).
 
 It reads the Gemini v1beta OpenAPI 3.0 conversion and the OpenAI OpenAPI 3.1 document, keeps the
 transitive closure of the definitions the suite validates against, rewrites them as JSON Schema
@@ -119,6 +120,8 @@ TARGETS: tuple[Target, ...] = (
             "ListModelsResponse",
             "Model",
             "Error",
+            "GenerateContentRequest",
+            "CountTokensRequest",
         ),
     ),
     Target(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from conformance.checks import body, combinators, errors, http, modes, stream, tools  # noqa: F401  (registration)
+from conformance.checks import (  # noqa: F401  (registration)
+    body,
+    combinators,
+    errors,
+    http,
+    modes,
+    stream,
+    tools,
+    upstream,
+)
 from conformance.checks.registry import CHECKS, Check, CheckContext, Failure, check, run_check
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "check", "run_check"]

@@ -37,12 +37,14 @@ TEXT_PREDICATES: dict[str, Schema] = {
         "pattern": "^(gemini|openai)/[A-Za-z]+$",
         "examples": ["gemini/GenerateContentResponse"],
     },
+    sides=("response", "upstream"),
 )
 def schema(ctx: CheckContext, name: str) -> list[Failure]:
-    """The body validates against a response schema of ``schemas/`` (strict mode: no extra fields).
+    """The body validates against a schema of ``schemas/`` (strict mode: no extra fields).
 
     The name is ``<file>/<definition>``: ``gemini/Candidate`` is ``$defs/Candidate`` of
-    ``schemas/gemini.schema.json``. At most ten violations are listed.
+    ``schemas/gemini.schema.json``. On the upstream side the body is the forwarded request, judged by a
+    request schema (``gemini/GenerateContentRequest``). At most ten violations are listed.
     """
     violations = ctx.schemas.validate(name, ctx.body(), strict=ctx.strict)
     failures = [Failure(f"{name}: {v.message}", v.pointer) for v in violations[:MAX_SCHEMA_FAILURES]]
@@ -84,6 +86,7 @@ def schema(ctx: CheckContext, name: str) -> list[Failure]:
             {"at": "/usageMetadata/promptTokensDetails/*/modality", "some": True, "equals": "IMAGE"},
         ],
     },
+    sides=("response", "upstream"),
 )
 def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """Predicates on the values at a JSON pointer (``*``: every element; ``N#/...``: step N's response).
@@ -92,7 +95,8 @@ def json_at(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     ``matches``, ``type``, ``length`` (a number or ``{min, max}``), ``exists``, ``contains``,
     ``not_contains``, ``gt``, ``gte``, ``lt``, ``lte``; ``equals_at``, ``gt_at``, ``gte_at``, ``lt_at``
     and ``lte_at`` compare with the value at another pointer (``N#/pointer``: in step N's response).
-    Every reached value must satisfy them, or with ``some: true`` at least one.
+    Every reached value must satisfy them, or with ``some: true`` at least one. On the upstream side ``at``
+    points into the forwarded request (``N#/`` still reads step N's response).
     """
     at = args["at"]
     matches = ctx.lookup(at)

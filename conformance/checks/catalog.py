@@ -1,7 +1,9 @@
-"""The check registry as documents: the ``expectations`` schema of case files and the README's check table.
+"""The check registry as documents: the ``expectations`` schemas of case files and the README's check table.
 
-Both are derived from what each check is registered with (its name, argument schema and docstring), in
-one order: the check modules in ``FAMILIES`` order, each module's checks in source order.
+Both are derived from what each check is registered with (its name, argument schema, docstring and sides),
+in one order: the check modules in ``FAMILIES`` order, each module's checks in source order. A case step's
+``expect`` takes the checks of the response side (``$defs.expectations``), its ``upstream.expect`` those of
+the upstream side (``$defs.upstream_expectations``); ``$defs.scenario`` lists the upstream's scenarios.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from conformance.checks.registry import CHECKS, Check, Schema
+from conformance.suite.model import Side
 
-FAMILIES = ("http", "body", "errors", "tools", "combinators", "stream", "modes")
+FAMILIES = ("http", "body", "errors", "tools", "combinators", "stream", "modes", "upstream")
 """The modules of ``conformance.checks`` that define checks, in the order the documents list them."""
 
 TABLE_BEGIN = "<!-- begin check table: generated from the check registry by tools/gen_case_schema.py -->"
 TABLE_END = "<!-- end check table -->"
 """The markers around the generated table in the README; only the text between them is rewritten."""
 TABLE_NOTE = (
-    "Each check's docstring (`conformance/checks/`) documents its arguments; their schemas, with "
-    "descriptions, are in `schemas/case.schema.json`."
+    "Side: a `response` check goes in a step's `expect`, an `upstream` check in its `upstream.expect` (it "
+    "judges the request the gateway forwarded to the suite's upstream), a `both` check in either. Each "
+    "check's docstring (`conformance/checks/`) documents its arguments; their schemas, with descriptions, "
+    "are in `schemas/case.schema.json`."
 )
 
 
@@ -45,8 +50,30 @@ def ordered(checks: Mapping[str, Check] = CHECKS) -> list[Check]:
     return sorted(checks.values(), key=position)
 
 
-def expectations_schema(checks: Mapping[str, Check] = CHECKS) -> dict[str, Any]:
-    """The ``expectations`` definition: a list of one-key maps, each key a check and its argument."""
+EXPECTATIONS: dict[Side, str] = {"response": "expectations", "upstream": "upstream_expectations"}
+"""The ``$defs`` name of each side's list of expectations."""
+GENERATED = (*EXPECTATIONS.values(), "scenario")
+"""The ``$defs`` of the case schema that are generated, never written in the template."""
+
+
+def _on_side(args: Any, side: Side) -> Any:
+    """An argument schema whose nested expectations (``any_of`` branches) are of ``side``."""
+    if isinstance(args, dict):
+        return {
+            key: (
+                f"#/$defs/{EXPECTATIONS[side]}"
+                if key == "$ref" and value == f"#/$defs/{EXPECTATIONS['response']}"
+                else _on_side(value, side)
+            )
+            for key, value in args.items()
+        }
+    if isinstance(args, list):
+        return [_on_side(item, side) for item in args]
+    return args
+
+
+def expectations_schema(checks: Mapping[str, Check] = CHECKS, side: Side = "response") -> dict[str, Any]:
+    """The expectations of one side: a list of one-key maps, each a check of that side and its argument."""
     return {
         "type": "array",
         "minItems": 1,
@@ -56,27 +83,50 @@ def expectations_schema(checks: Mapping[str, Check] = CHECKS) -> dict[str, Any]:
             "maxProperties": 1,
             "additionalProperties": False,
             "properties": {
-                item.name: {"description": item.doc, **copy.deepcopy(dict(item.args))}
+                item.name: {"description": item.doc, **_on_side(copy.deepcopy(dict(item.args)), side)}
                 for item in ordered(checks)
+                if side in item.sides
             },
         },
     }
 
 
-def case_schema(template: Schema, comment: str, checks: Mapping[str, Check] = CHECKS) -> dict[str, Any]:
-    """The case file schema: ``template`` with ``comment`` as its ``$comment`` and the generated expectations.
+def scenario_schema(scenarios: Mapping[str, str]) -> dict[str, Any]:
+    """``$defs.scenario``: the name of one of the upstream's scenarios (name -> description)."""
+    return {
+        "enum": list(scenarios),
+        "description": "How the suite's upstream answers the step's request instead of answering plainly: "
+        + "; ".join(f"{name}: {text}" for name, text in scenarios.items()),
+    }
 
-    Fails when the template already defines ``expectations``, when a ``$ref`` points at nothing, or when
-    the result is not a valid draft 2020-12 schema.
+
+def case_schema(
+    template: Schema,
+    comment: str,
+    checks: Mapping[str, Check] = CHECKS,
+    scenarios: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The case file schema: ``template`` with ``comment`` as its ``$comment`` and the generated definitions
+    (each side's expectations, and the upstream's scenarios: name -> description, default the registry's).
+
+    Fails when the template already defines a generated definition, when a ``$ref`` points at nothing, or
+    when the result is not a valid draft 2020-12 schema.
     """
     doc = copy.deepcopy(dict(template))
     defs = doc.get("$defs")
     if not isinstance(defs, dict):
         raise CatalogError("the template has no $defs")
-    if "expectations" in defs:
-        raise CatalogError("the template defines $defs.expectations, which is generated from the registry")
+    for name in GENERATED:
+        if name in defs:
+            raise CatalogError(f"the template defines $defs.{name}, which is generated from the registry")
+    if scenarios is None:
+        from conformance.upstream.scenarios import SCENARIOS
+
+        scenarios = {name: scenario.description for name, scenario in SCENARIOS.items()}
     doc["$comment"] = comment
-    defs["expectations"] = expectations_schema(checks)
+    for side, name in EXPECTATIONS.items():
+        defs[name] = expectations_schema(checks, side)
+    defs["scenario"] = scenario_schema(scenarios)
     dangling = sorted({target for target in _refs(doc) if not _resolves(doc, target)})
     if dangling:
         raise CatalogError(f"$ref to nothing in the case schema: {', '.join(dangling)}")
@@ -116,13 +166,17 @@ def _resolves(doc: Any, target: str) -> bool:
     return True
 
 
+SIDE_NAMES = {("response",): "response", ("upstream",): "upstream", ("response", "upstream"): "both"}
+"""How the table names the sides a check judges."""
+
+
 def check_table(checks: Mapping[str, Check] = CHECKS) -> str:
-    """The README's Markdown table: each check's examples, its one-line meaning and its keys."""
-    lines = ["| check | meaning |", "|---|---|"]
+    """The README's Markdown table: each check's examples, its side, its one-line meaning and its keys."""
+    lines = ["| check | side | meaning |", "|---|---|---|"]
     for item in ordered(checks):
         usage = " or ".join(f"`{_flow_yaml(item.name, example)}`" for example in item.examples)
         meaning = item.summary + _keys(item.args)
-        lines.append(f"| {_cell(usage)} | {_cell(meaning)} |")
+        lines.append(f"| {_cell(usage)} | {SIDE_NAMES[item.sides]} | {_cell(meaning)} |")
     lines += ["", TABLE_NOTE]
     return "\n".join(lines) + "\n"
 

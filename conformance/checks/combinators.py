@@ -19,12 +19,14 @@ from conformance.suite.model import Expectation
             [[{"status": 200}, {"schema": "openai/ChatCompletion"}], [{"status": 400}, {"error": {}}]]
         ],
     },
+    sides=("response", "upstream"),
 )
 def any_of(ctx: CheckContext, branches: list[list[dict[str, Any]]]) -> list[Failure]:
     """At least one branch (a list of expectations) holds entirely: "works, or is cleanly rejected".
 
     Branches are tried in order; within a branch, the first broken expectation ends it. When none holds,
-    the failure names the first broken expectation of each branch.
+    the failure names the first broken expectation of each branch. On the upstream side the branches
+    hold upstream expectations.
     """
     reasons: list[str] = []
     for branch in branches:

@@ -70,11 +70,15 @@ def content_type(ctx: CheckContext, expected: str) -> list[Failure]:
         },
         "examples": [{"name": "content-type", "matches": "(?i)^application/json; ?charset=utf-8$"}],
     },
+    sides=("response", "upstream"),
 )
 def header(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
-    """A response header: present or absent, equal to a value, or matching a regular expression."""
+    """A header: present or absent, equal to a value, or matching a regular expression.
+
+    On the response side a header of the response; on the upstream side a header of the forwarded request.
+    """
     name = args["name"]
-    value = ctx.exchange.header(name)
+    value = ctx.forwarded.header(name) if ctx.forwarded is not None else ctx.exchange.header(name)
     if "exists" in args:
         if args["exists"] and value is None:
             return [Failure(f"expected header {name}, absent")]

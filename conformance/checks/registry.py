@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,8 +20,10 @@ from jsonschema.exceptions import SchemaError
 
 from conformance import pointer as jp
 from conformance.errors import Undecodable
-from conformance.suite.model import Case, Expectation
+from conformance.suite.model import Case, Expectation, Side
 from conformance.suite.templates import fill_model
+from conformance.upstream.correlation import strip_tags
+from conformance.upstream.ledger import ForwardedRequest, UpstreamFacts
 from conformance.wire.exchange import Exchange
 
 if TYPE_CHECKING:
@@ -40,7 +43,14 @@ class Failure:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check may read: the case, the exchanges so far (the current one last), the schemas and mode."""
+    """What a check may read: the case, the exchanges so far (the current one last), the schemas and mode.
+
+    On the upstream side (``side == "upstream"``) the subject is ``forwarded``, one request the gateway
+    forwarded for the current step: ``body()`` is its JSON body as Google reads it (lowerCamelCase keys,
+    the correlation tag removed), while ``N#/`` pointers still read step N's response and ``exchange`` is
+    still the current step's exchange with the gateway. ``upstream`` holds what the run knows of its
+    upstream (its address and key, the client's keys), on both sides of a run that has one.
+    """
 
     case: Case
     exchanges: tuple[Exchange, ...]
@@ -48,6 +58,9 @@ class CheckContext:
     strict: bool = False
     model: str = ""
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
+    side: Side = "response"
+    forwarded: ForwardedRequest | None = None
+    upstream: UpstreamFacts | None = None
 
     @property
     def exchange(self) -> Exchange:
@@ -58,9 +71,26 @@ class CheckContext:
         return self.case.protocol
 
     def body(self, step: int | None = None) -> Any:
-        """The JSON body of a step's response (the current one by default); raises ``Undecodable``."""
+        """The JSON body of the subject (the current response, or on the upstream side the forwarded
+        request), or of step N's response; raises ``Undecodable``."""
+        if step is None and self.side == "upstream":
+            if self.forwarded is None:
+                raise Undecodable("no forwarded request to judge")
+            return self.forwarded.json()
         exchange = self.exchange if step is None else self.exchanges[step]
         return exchange.json()
+
+    def sent_body(self) -> Any:
+        """The JSON body the suite sent in the current step, its correlation tag removed; raises
+        ``Undecodable`` when it was not JSON or was too large to keep."""
+        request = self.exchange.request
+        if request.body_truncated:
+            raise Undecodable("the request body sent was too large to keep for comparison")
+        try:
+            value = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Undecodable(f"the request body sent is not JSON: {exc}") from None
+        return strip_tags(value)[0]
 
     def lookup(self, ref: str) -> list[tuple[str, Any]]:
         """Resolve ``/pointer`` in the current body or ``N#/pointer`` in step N's body."""
@@ -76,14 +106,19 @@ class CheckContext:
 CheckFn = Callable[[CheckContext, Any], list[Failure]]
 
 
+SIDES: tuple[Side, ...] = ("response", "upstream")
+
+
 @dataclass(frozen=True)
 class Check:
-    """A registered check: the name case files use, its function, its argument schema and its docstring."""
+    """A registered check: the name case files use, its function, its argument schema, its docstring, and
+    the sides it judges (the response, the forwarded request, or both)."""
 
     name: str
     function: CheckFn
     args: Schema = field(compare=False)
     doc: str
+    sides: tuple[Side, ...] = ("response",)
 
     @property
     def summary(self) -> str:
@@ -107,13 +142,17 @@ def ref(definition: str) -> dict[str, str]:
     return {"$ref": f"#/$defs/{definition}"}
 
 
-def check(name: str, *, args: Schema) -> Callable[[CheckFn], CheckFn]:
+def check(
+    name: str, *, args: Schema, sides: tuple[Side, ...] = ("response",)
+) -> Callable[[CheckFn], CheckFn]:
     """Register a check under the name case files use, with the JSON Schema of its argument.
 
     The function's docstring documents the check; its first line is the meaning shown in the README.
     ``args`` is the schema of the value a case writes after the name, with ``examples`` of it; it may
-    ``$ref`` shared definitions of the case schema (see ``ref``). A check without a docstring or a valid
-    argument schema, or under a name already taken, fails here with ``ValueError``.
+    ``$ref`` shared definitions of the case schema (see ``ref``). ``sides`` says where a case may use it:
+    in a step's ``expect`` (``response``), in its ``upstream.expect`` (``upstream``: the check reads
+    ``ctx.body()``, the forwarded request), or both. A check without a docstring or a valid argument
+    schema, with no known side, or under a name already taken, fails here with ``ValueError``.
     """
 
     def register(fn: CheckFn) -> CheckFn:
@@ -121,7 +160,9 @@ def check(name: str, *, args: Schema) -> Callable[[CheckFn], CheckFn]:
             raise ValueError(f"check name {name!r} is not snake_case")
         if name in CHECKS:
             raise ValueError(f"check {name!r} registered twice")
-        CHECKS[name] = Check(name, fn, _args_schema(name, args), _docstring(name, fn))
+        if not sides or not set(sides) <= set(SIDES):
+            raise ValueError(f"check {name!r}: sides {sides!r} must be some of {SIDES}")
+        CHECKS[name] = Check(name, fn, _args_schema(name, args), _docstring(name, fn), tuple(sides))
         return fn
 
     return register

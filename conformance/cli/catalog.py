@@ -22,6 +22,10 @@ FAULTS_HELP = Help(
     examples=(
         ("conformance faults", "every fault"),
         ("conformance run --fault usage-misreported", "the suite against the reference with that fault"),
+        (
+            "conformance run --upstream 127.0.0.1:0 --fault upstream-key-in-query",
+            "a forwarding fault (marked [forwarding]): the forwarding reference in a two-sided run",
+        ),
     ),
 )
 
@@ -60,10 +64,15 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def faults_command(_: argparse.Namespace) -> int:
-    from conformance.reference.faults.registry import FAULTS
+    from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA
 
+    forwarding = 0
     for fault in FAULTS.values():
         where = f"{fault.bug_class or '-':4} {fault.protocol:7} {fault.feature:20}"
-        print(f"{fault.name:32} {where} {fault.description}")
-    print(f"{len(FAULTS)} faults")
+        mark = "[forwarding] " if fault.area == FORWARDING_AREA else ""
+        forwarding += fault.area == FORWARDING_AREA
+        print(f"{fault.name:32} {where} {mark}{fault.description}")
+    print(
+        f"{len(FAULTS)} faults ({forwarding} of the forwarding reference: --upstream, or serve --forward-to)"
+    )
     return 0

@@ -1,4 +1,4 @@
-"""The ``conformance`` command: run, list, faults, validate, serve, compare, diff and baseline.
+"""The ``conformance`` command: run, list, faults, validate, serve, upstream, compare, diff and baseline.
 
 Bad input of any command is one line on stderr naming the file and field, and exit code 2; a broken
 pipe (``conformance list | head``) ends quietly; Ctrl-C is exit 130 and SIGTERM 143.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from conformance import __version__
-from conformance.cli import catalog, records, run, serve, validate
+from conformance.cli import catalog, records, run, serve, upstream, validate
 from conformance.errors import ConfigError, Terminated
 
 EXIT_USAGE = 2
@@ -29,6 +29,7 @@ COMMANDS: dict[str, Command] = {
     "faults": catalog.faults_command,
     "validate": validate.command,
     "serve": serve.command,
+    "upstream": upstream.command,
     "compare": records.compare_command,
     "diff": records.diff_command,
     "baseline": records.baseline_command,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_parsers(commands)
     validate.add_parser(commands)
     serve.add_parser(commands)
+    upstream.add_parser(commands)
     records.add_parsers(commands)
     return parser
 

@@ -9,7 +9,7 @@ from conformance.errors import ConfigError
 from conformance.options import RunSettings, add_to_parser
 from conformance.report.console import Console
 from conformance.report.views import write_matrix
-from conformance.session import REPORTS_DIR, plan_of, report_dir, run_session
+from conformance.session import REPORTS_DIR, plan_of, report_dir, run_session, upstream_plan
 from conformance.suite.loader import load_cases
 from conformance.suite.selection import select
 from conformance.wire.target import resolve_provider
@@ -27,6 +27,15 @@ HELP = Help(
         (
             "conformance run --provider google --provider theturbo -m 'gemini and must'",
             "two providers side by side",
+        ),
+        (
+            "conformance run --base-url http://localhost:4000 --api-key-env GW_KEY"
+            " --upstream 127.0.0.1:8090 --upstream-key-env UP_KEY",
+            "two-sided: the suite plays the gateway's Google on 127.0.0.1:8090 and judges what it forwards",
+        ),
+        (
+            "conformance run --upstream 127.0.0.1:0 --fault upstream-key-in-query",
+            "two-sided against the embedded reference, forwarding with a forwarding fault",
         ),
     ),
     exit_codes=(
@@ -58,13 +67,21 @@ def add_parser(commands: Subcommands) -> None:
 
 def command(args: argparse.Namespace) -> int:
     settings = RunSettings.read(lambda dest: getattr(args, dest))
+    providers = [
+        resolve_provider(
+            name,
+            settings.overrides,
+            reference=settings.reference,
+            faults=settings.faults,
+            upstream=settings.upstream is not None,
+        )
+        for name in settings.providers
+    ]
+    for provider in providers:  # a bad upstream option is found before the case files are read
+        upstream_plan(settings, provider)
     cases = select(load_cases(*settings.cases, builtin=True), settings.keyword, settings.markers)
     if not cases:
         raise ConfigError("no case matched the selection", field="-k/-m")
-    providers = [
-        resolve_provider(name, settings.overrides, reference=settings.reference, faults=settings.faults)
-        for name in settings.providers
-    ]
     several = len(providers) > 1
     parent = settings.out or REPORTS_DIR
     plans = [

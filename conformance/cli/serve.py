@@ -1,4 +1,5 @@
-"""``conformance serve``: the reference gateway on loopback, for trying a client or a gateway by hand."""
+"""``conformance serve``: the reference gateway on loopback, for trying a client or a gateway by hand; with
+``--forward-to`` a forwarding gateway in front of Google or the suite's upstream."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ HELP = Help(
             "conformance serve --profile theturbo --fault usage-misreported",
             "another profile's prefixes, with a fault",
         ),
+        (
+            "conformance serve --forward-to http://127.0.0.1:8090 --forward-key-env UP_KEY",
+            "a forwarding gateway: native pass-through and OpenAI translation to that Google base URL",
+        ),
+        (
+            "conformance serve --forward-to http://127.0.0.1:8090 --forward-key-env UP_KEY"
+            " --fault upstream-key-in-query",
+            "the forwarding gateway with a forwarding fault (see `conformance faults`)",
+        ),
     ),
     exit_codes=(
         ("0", "stopped by Ctrl-C"),
         (
             "2",
-            "a bad option, an unknown fault, or a port that is invalid or already in use; nothing is served",
+            "a bad option, an unknown fault, an unset key variable, or a port that is invalid or already in"
+            " use; nothing is served",
         ),
     ),
 )
@@ -45,6 +56,17 @@ def add_parser(commands: Subcommands) -> None:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds added before every response (for benchmarks)"
     )
+    parser.add_argument(
+        "--forward-to",
+        metavar="URL",
+        help="forward every request to this Google base URL (with or without /v1beta) instead of answering:"
+        " the native route passed through, the OpenAI route translated to native",
+    )
+    parser.add_argument(
+        "--forward-key-env",
+        metavar="VAR",
+        help="environment variable holding the key sent to --forward-to (x-goog-api-key)",
+    )
 
 
 def bind(port: int) -> socket.socket:
@@ -62,33 +84,69 @@ def bind(port: int) -> socket.socket:
 
 
 def command(args: argparse.Namespace) -> int:
+    import os
+
     from conformance.reference.app import create_app
-    from conformance.reference.faults.registry import FAULTS
+    from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA
+    from conformance.reference.forward import create_forwarding_app
     from conformance.reference.server import serve_forever
     from conformance.wire.profiles import load_provider
 
     provider = load_provider(args.profile)
+    forwarding = args.forward_to is not None
     for name in args.fault:
         if name not in FAULTS:
             raise ConfigError(f"unknown fault {name!r} (see `conformance faults`)", field="--fault")
+        if (FAULTS[name].area == FORWARDING_AREA) != forwarding:
+            needs = "applies without --forward-to" if forwarding else "needs --forward-to"
+            raise ConfigError(f"fault {name!r} {needs}", field="--fault")
+    forward_key = ""
+    if forwarding:
+        if not args.forward_to.startswith(("http://", "https://")):
+            raise ConfigError(f"not an http(s) URL: {args.forward_to!r}", field="--forward-to")
+        if not args.forward_key_env:
+            raise ConfigError(
+                "--forward-to needs --forward-key-env VAR (the upstream's key)", field="--forward-key-env"
+            )
+        forward_key = os.environ.get(args.forward_key_env, "")
+        if not forward_key:
+            raise ConfigError(
+                f"environment variable {args.forward_key_env} is not set", field="--forward-key-env"
+            )
+    elif args.forward_key_env:
+        raise ConfigError(
+            "names the upstream's key, but no --forward-to was given", field="--forward-key-env"
+        )
     if not 0 <= args.stream_delay <= 10:
         raise ConfigError("must be between 0 and 10 seconds", field="--stream-delay")
     if args.latency < 0:
         raise ConfigError("must not be negative", field="--latency")
     if not args.api_key:
         raise ConfigError("must not be empty", field="--api-key")
-    app = create_app(
-        gemini_prefix=provider.gemini.prefix,
-        openai_prefix=provider.openai.prefix,
-        api_key=args.api_key,
-        faults=args.fault,
-        latency=args.latency,
-        stream_delay=args.stream_delay,
+    app = (
+        create_forwarding_app(
+            args.forward_to,
+            forward_key,
+            gemini_prefix=provider.gemini.prefix,
+            openai_prefix=provider.openai.prefix,
+            api_key=args.api_key,
+            faults=args.fault,
+        )
+        if forwarding
+        else create_app(
+            gemini_prefix=provider.gemini.prefix,
+            openai_prefix=provider.openai.prefix,
+            api_key=args.api_key,
+            faults=args.fault,
+            latency=args.latency,
+            stream_delay=args.stream_delay,
+        )
     )
     sock = bind(args.port)
+    forwards = f", forwarding to {args.forward_to}" if forwarding else ""
     print(
         f"reference gateway on http://127.0.0.1:{args.port} (gemini {provider.gemini.prefix or '/'},"
-        f" openai {provider.openai.prefix or '/'}, faults: {', '.join(args.fault) or 'none'})",
+        f" openai {provider.openai.prefix or '/'}{forwards}, faults: {', '.join(args.fault) or 'none'})",
         flush=True,
     )
     serve_forever(app, sock)

@@ -5,31 +5,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.checks import Failure
-from conformance.suite.model import Case, Expectation, Outcome
+from conformance.suite.model import Case, Expectation, Outcome, Side
+from conformance.upstream.ledger import ForwardedRequest
 from conformance.wire.exchange import Exchange
+
+FORWARDED_PREFIX = "forwarded request: "
+"""How a broken upstream expectation's message starts, wherever it is shown."""
 
 
 @dataclass(frozen=True)
 class FailedExpectation:
-    """An expectation of one step that the response broke."""
+    """An expectation of one step that the response (on the upstream side: a forwarded request) broke."""
 
     step: int
     expectation: Expectation
     failure: Failure
+    side: Side = "response"
 
     def describe(self) -> str:
         pointer = self.failure.pointer
         where = f" at {pointer}" if pointer and pointer not in self.failure.message else ""
-        return f"{self.failure.message}{where}"
+        prefix = FORWARDED_PREFIX if self.side == "upstream" else ""
+        return f"{prefix}{self.failure.message}{where}"
 
 
 @dataclass
 class Attempt:
-    """One run of a case's steps: its exchanges, the broken expectations, or the error that stopped it."""
+    """One run of a case's steps: its exchanges, the broken expectations, or the error that stopped it;
+    in a two-sided run also the requests each step caused to reach the upstream (by step)."""
 
     exchanges: list[Exchange] = field(default_factory=list)
     failures: list[FailedExpectation] = field(default_factory=list)
     error: str | None = None
+    forwarded: dict[int, tuple[ForwardedRequest, ...]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

@@ -10,6 +10,7 @@ judged yet is errored with the stopper's reason.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -21,21 +22,30 @@ from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
 from conformance.streams.merge import whole_of
 from conformance.suite.bodies import PayloadError
-from conformance.suite.model import Case, Expectation, Outcome
+from conformance.suite.model import Case, Expectation, Outcome, Step
 from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
+from conformance.upstream.correlation import tag_request
+from conformance.upstream.ledger import ForwardedRequest, Origin, UpstreamLink
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import Provider
 from conformance.wire.transport import Transport
 
 ResultCallback = Callable[[CaseResult], Awaitable[None] | None]
 
+NEEDS_UPSTREAM = (
+    "judges what the gateway forwards: run with --upstream HOST:PORT, the gateway configured to forward to it"
+)
+"""Why a case with an upstream part is skipped in a run without the suite's upstream."""
 
-def skip_reason(case: Case, provider: Provider) -> tuple[Outcome, str] | None:
+
+def skip_reason(case: Case, provider: Provider, upstream: bool = False) -> tuple[Outcome, str] | None:
     """Why a case does not apply to a provider (declared unsupported, reference only, no model for the
-    capability it needs, no trigger), or None."""
+    capability it needs, no trigger, no upstream to judge what it forwards), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
+    if case.needs_upstream and not upstream:
+        return "skipped", NEEDS_UPSTREAM
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
     if provider.model_for(case.model) is None:
@@ -71,6 +81,7 @@ class Runner:
         repeat: int = 1,
         stopper: Stopper | None = None,
         max_duration: float | None = None,
+        upstream: UpstreamLink | None = None,
     ) -> None:
         self.provider = provider
         self.api_key = api_key
@@ -79,6 +90,7 @@ class Runner:
         self.repeat = max(1, repeat)
         self.stopper = stopper or Stopper()
         self.max_duration = max_duration
+        self.upstream = upstream
 
     def run(self, cases: Iterable[Case]) -> dict[str, CaseResult]:
         """Every case's result, kept in memory (for tests and small runs)."""
@@ -110,7 +122,7 @@ class Runner:
             async with gate:
                 result = None
                 if stopper.reason:
-                    skipped = skip_reason(case, self.provider)
+                    skipped = skip_reason(case, self.provider, self.upstream is not None)
                     result = (
                         CaseResult(case, *skipped, 0.0) if skipped else stopped_result(case, stopper.reason)
                     )
@@ -147,17 +159,17 @@ class Runner:
 
     async def run_case(self, transport: Transport, case: Case) -> CaseResult:
         """The case's result: every round of its policy, folded by the judge."""
-        skipped = skip_reason(case, self.provider)
+        skipped = skip_reason(case, self.provider, self.upstream is not None)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
         started = time.perf_counter()
         rounds: list[CaseResult] = []
-        for _ in range(self.repeat):
-            rounds.append(await self.run_round(transport, case))
+        for n in range(self.repeat):
+            rounds.append(await self.run_round(transport, case, n))
             release_unshown([attempt for done in rounds for attempt in done.attempts])
         return fold_rounds(case, rounds, (time.perf_counter() - started) * 1000)
 
-    async def run_round(self, transport: Transport, case: Case) -> CaseResult:
+    async def run_round(self, transport: Transport, case: Case, round_number: int = 0) -> CaseResult:
         started = time.perf_counter()
         attempts: list[Attempt] = []
         passes = 0
@@ -165,13 +177,15 @@ class Runner:
         for n in range(policy.repeat):
             if passes >= policy.require or passes + (policy.repeat - n) < policy.require:
                 break
-            attempt = await self.run_attempt(transport, case)
+            attempt = await self.run_attempt(transport, case, round_number * policy.repeat + n)
             attempts.append(attempt)
             release_unshown(attempts)  # bodies of attempts never shown are not kept while the case goes on
             passes += attempt.passed
         return fold_attempts(case, attempts, passes, (time.perf_counter() - started) * 1000)
 
-    async def run_attempt(self, transport: Transport, case: Case) -> Attempt:
+    async def run_attempt(self, transport: Transport, case: Case, number: int = 0) -> Attempt:
+        """One attempt of the case's steps; in a two-sided run each request carries its own tag, and what
+        reached the upstream is judged after the response."""
         attempt = Attempt()
         model = self.provider.model_for(case.model) or self.provider.default_model
 
@@ -195,12 +209,20 @@ class Runner:
             except Undecodable as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
+            origin: Origin | None = None
+            if self.upstream is not None and step.request.raw_body is None:
+                scenario = step.upstream.scenario if step.upstream is not None else None
+                origin = self.upstream.ledger.issue(case.id, number, index, scenario)
+                body, tagged = tag_request(case.protocol, body, origin.tag)
+                origin = origin if tagged else None
             try:
                 request = transport.build(case.protocol, step.request, body, query, model=model)
             except PayloadError as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
-            exchange = await transport.send(request)
+            # A scenario's 429 or 503 is what the step judges, not a rate limit to wait out.
+            retry = step.upstream is None or step.upstream.scenario is None
+            exchange = await transport.send(request, retry=retry)
             self.stopper.observe(case.id, exchange)
             attempt.exchanges.append(exchange)
             if exchange.error is not None:
@@ -212,21 +234,86 @@ class Runner:
                 schemas=self.schemas,
                 strict=self.strict,
                 model=model,
+                upstream=self.upstream.facts if self.upstream is not None else None,
             )
+            failures: list[FailedExpectation] = []
             for expectation in step.expect:
                 try:
-                    failures = run_check(context, expectation)
+                    found = run_check(context, expectation)
                 except Undecodable as exc:
                     attempt.error = _prefix(case, index, f"{expectation.check}: {exc}")
-                    return attempt
+                    break
                 except Exception as exc:  # a defect in a check must not end the run
                     problem = f"{expectation.check}: check raised {type(exc).__name__}: {exc}"
                     attempt.error = _prefix(case, index, problem)
-                    return attempt
-                attempt.failures.extend(FailedExpectation(index, expectation, f) for f in failures)
-            if attempt.failures:
+                    break
+                failures.extend(FailedExpectation(index, expectation, f) for f in found)
+            if step.upstream is not None and self.upstream is not None:
+                forwarded = await self.upstream.ledger.collect(origin.tag.nonce) if origin is not None else ()
+                attempt.forwarded[index] = forwarded
+                # What the gateway forwarded comes first: it is usually why the answer is wrong too.
+                failures = self.judge_forwarded(context, index, step, origin, forwarded) + failures
+            elif origin is not None and self.upstream is not None:  # nothing judges it: not kept
+                self.upstream.ledger.forget(origin.tag.nonce)
+            attempt.failures.extend(failures)
+            if attempt.failures or attempt.error is not None:
                 return attempt
         return attempt
+
+    def judge_forwarded(
+        self,
+        context: CheckContext,
+        index: int,
+        step: Step,
+        origin: Origin | None,
+        forwarded: tuple[ForwardedRequest, ...],
+    ) -> list[FailedExpectation]:
+        """The upstream expectations of a step, judged on each request it caused to reach the upstream."""
+        part = step.upstream
+        assert part is not None
+
+        def broken(message: str, expectation: Expectation | None = None) -> FailedExpectation:
+            return FailedExpectation(
+                index, expectation or Expectation("forwarded", part.forwarded), Failure(message), "upstream"
+            )
+
+        if origin is None:
+            return [
+                broken("the request has no user text to carry the correlation tag: the case cannot be judged")
+            ]
+        if part.forwarded == "never":
+            if not forwarded:
+                return []
+            return [broken(f"the gateway forwarded the request ({_count(forwarded)} reached the upstream)")]
+        if not forwarded:
+            if part.forwarded == "optional":
+                return []
+            return [
+                broken(
+                    "the request never reached the upstream: no request carrying its tag "
+                    f"{origin.tag.text} arrived (answered by the gateway itself, or sent elsewhere)"
+                )
+            ]
+        failures: list[FailedExpectation] = []
+        for n, request in enumerate(forwarded):
+            which = f"request {n + 1} of {len(forwarded)}: " if len(forwarded) > 1 else ""
+            upstream = dataclasses.replace(context, side="upstream", forwarded=request, cache={})
+            for expectation in part.expect:
+                try:
+                    found = run_check(upstream, expectation)
+                except Undecodable as exc:
+                    found = [Failure(f"{expectation.check}: {exc}")]
+                except Exception as exc:  # a defect in a check must not end the run
+                    found = [Failure(f"{expectation.check}: check raised {type(exc).__name__}: {exc}")]
+                failures.extend(
+                    FailedExpectation(index, expectation, Failure(which + f.message, f.pointer), "upstream")
+                    for f in found
+                )
+        return failures
+
+
+def _count(requests: tuple[ForwardedRequest, ...]) -> str:
+    return "1 request" if len(requests) == 1 else f"{len(requests)} requests"
 
 
 def release_unshown(attempts: Sequence[Attempt]) -> None:
@@ -241,6 +328,7 @@ def release_unshown(attempts: Sequence[Attempt]) -> None:
     for attempt in attempts[:-1]:
         if attempt is not broken:
             attempt.exchanges.clear()
+            attempt.forwarded.clear()
 
 
 def stopped_result(case: Case, reason: str) -> CaseResult:

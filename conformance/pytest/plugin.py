@@ -139,7 +139,11 @@ def _plan(config: pytest.Config, cases: list[Case]) -> RunPlan:
             "the pytest route runs one provider; use `conformance run` for several", field="--provider"
         )
     provider = resolve_provider(
-        settings.providers[0], settings.overrides, reference=settings.reference, faults=settings.faults
+        settings.providers[0],
+        settings.overrides,
+        reference=settings.reference,
+        faults=settings.faults,
+        upstream=settings.upstream is not None,
     )
     return plan_of(settings, provider, cases)
 

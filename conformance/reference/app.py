@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.reference.endpoints import active_faults
-from conformance.reference.faults.registry import activate, check_fault_names
+from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA, activate, check_fault_names
 from conformance.reference.faults.seams import ASGI
 from conformance.reference.latency import AddedLatency
 from conformance.reference.model.catalogue import Catalogue
@@ -79,6 +79,12 @@ def create_app(
     trigger prompts ask a client to wait.
     """
     active = check_fault_names(faults)
+    forwarding = sorted(name for name in active if FAULTS[name].area == FORWARDING_AREA)
+    if forwarding:
+        raise ValueError(
+            f"fault(s) {', '.join(forwarding)} belong to the forwarding reference (--upstream, or serve"
+            " --forward-to)"
+        )
     native = _prefix(gemini_prefix, "gemini")
     compat = _prefix(openai_prefix, "openai")
     if native == compat:

@@ -54,6 +54,7 @@ class Console:
         if not self.quiet:
             self.features(run)
             self.broken(run.cases)
+            self.upstream(run)
             if not run.complete:
                 self.line(
                     f"INCOMPLETE: {run.info.interrupted or 'the run stopped early'}; "
@@ -107,6 +108,23 @@ class Console:
         left = len(groups) - lines
         if left > 0:
             self.line(f"... and {left} more (see report.html)")
+
+    def upstream(self, run: RunRecord) -> None:
+        """A two-sided run: the cases the gateway forwarded wrongly, and the requests no case caused."""
+        info = run.info.upstream
+        if info is None:
+            return
+        wrong = sum(record.forwarded_wrongly for record in run.cases)
+        self.line()
+        self.line(
+            f"upstream {info.base_url}: {info.requests} request(s) reached it; {wrong} case(s) forwarded"
+            f" wrongly; {len(info.unattributed)} request(s) no case accounts for"
+        )
+        groups = Counter((r.method, r.url.split("?", 1)[0], r.reason) for r in info.unattributed)
+        for (method, path, reason), count in list(groups.items())[:5]:
+            self.line(f"  unattributed: {count} x {method} {path}: {reason}")
+        if len(groups) > 5:
+            self.line(f"  ... and {len(groups) - 5} more kinds (see results.json run.upstream)")
 
     def gate(self, run: RunRecord) -> None:
         summary = run.summary

@@ -10,6 +10,7 @@ from conformance.report.records import (
     Evidence,
     ExchangeRecord,
     FailureRecord,
+    ForwardedRecord,
     RequestRecord,
     ResponseRecord,
     RetryRecord,
@@ -18,6 +19,7 @@ from conformance.report.records import (
 )
 from conformance.streams.view import sniff_kind, view_of
 from conformance.suite.model import Case
+from conformance.upstream.ledger import ForwardedRequest
 from conformance.wire.exchange import Exchange
 from conformance.wire.redact import Redactor
 
@@ -45,8 +47,28 @@ def stream_timings(exchange: Exchange) -> StreamTimings | None:
     )
 
 
-def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: int) -> ExchangeRecord:
-    """One exchange for the run record, with secrets removed and bodies cut at ``limit`` bytes."""
+def forwarded_record(request: ForwardedRequest, redactor: Redactor, limit: int) -> ForwardedRecord:
+    """A request that reached the upstream, for the run record: keys removed, the body cut."""
+    body, cut = body_text(redactor.data(request.body), limit)
+    return ForwardedRecord(
+        request.method,
+        redactor.text(request.target),
+        redactor.headers(request.headers),
+        body,
+        cut,
+        request.status,
+    )
+
+
+def exchange_record(
+    step: int,
+    exchange: Exchange,
+    redactor: Redactor,
+    limit: int,
+    forwarded: tuple[ForwardedRequest, ...] = (),
+) -> ExchangeRecord:
+    """One exchange for the run record (with the requests it caused upstream), secrets removed and bodies
+    cut at ``limit`` bytes."""
     sent = exchange.request
     request_body, request_cut = body_text(redactor.data(sent.body), limit)
     request = RequestRecord(
@@ -74,20 +96,25 @@ def exchange_record(step: int, exchange: Exchange, redactor: Redactor, limit: in
     )
     timings = Timings(_ms(exchange.ttfb), round(exchange.elapsed * 1000, 3), stream_timings(exchange))
     error = redactor.text(exchange.error) if exchange.error else None
-    return ExchangeRecord(step, request, response, timings, error, retries)
+    upstream = tuple(forwarded_record(r, redactor, limit) for r in forwarded)
+    return ExchangeRecord(step, request, response, timings, error, retries, upstream)
 
 
 def evidence_of(attempt: Attempt, redactor: Redactor) -> Evidence:
     """An attempt's exchanges and broken expectations; bodies are cut shorter for an attempt that passed."""
     limit = BODY_LIMIT_PASSED if attempt.passed else BODY_LIMIT_FAILED
     return Evidence(
-        tuple(exchange_record(n, exchange, redactor, limit) for n, exchange in enumerate(attempt.exchanges)),
+        tuple(
+            exchange_record(n, exchange, redactor, limit, attempt.forwarded.get(n, ()))
+            for n, exchange in enumerate(attempt.exchanges)
+        ),
         tuple(
             FailureRecord(
                 f.step,
                 redactor.text(f.expectation.describe()),
                 redactor.text(f.failure.message),
                 f.failure.pointer,
+                f.side,
             )
             for f in attempt.failures
         ),

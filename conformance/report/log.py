@@ -7,7 +7,8 @@ One JSON object per line, flushed as it is written, each checked by ``schemas/re
 2. ``{"event": "case", "case": {...}}`` for each case, as soon as its verdict is known, in the order
    verdicts arrive;
 3. ``{"event": "footer", "finished_at": ..., "duration_ms": ..., "complete": true|false,
-   "interrupted": null|"why", "summary": {...}}`` last.
+   "interrupted": null|"why", "summary": {...}}`` last; a two-sided run's footer also holds ``upstream``
+   (the requests that reached the suite's upstream, and those no case accounts for).
 
 A run that is killed leaves a log without a footer, perhaps with a cut last line; ``read_log`` reads
 it as an incomplete run and names the cases that never ran. Every report is built from this file.
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from conformance.errors import ConfigError
-from conformance.report.records import CaseRecord, RunInfo, RunRecord, Summary, iso, parse_iso
+from conformance.report.records import CaseRecord, RunInfo, RunRecord, Summary, UpstreamInfo, iso, parse_iso
 from conformance.validation.documents import validate_document
 
 LOG_FORMAT = "gateway-conformance/results-log"
@@ -70,7 +71,13 @@ class EventLog:
         self.offsets[record.id] = self._write({"event": "case", "case": record.to_json()})
         self.verdicts.append(replace(record, evidence=None))
 
-    def close(self, finished_at: str, duration_ms: float, interrupted: str | None = None) -> Summary:
+    def close(
+        self,
+        finished_at: str,
+        duration_ms: float,
+        interrupted: str | None = None,
+        upstream: UpstreamInfo | None = None,
+    ) -> Summary:
         """Write the footer and close the file; the run is complete when every planned case was written."""
         written = set(self.offsets)
         complete = interrupted is None and all(case_id in written for case_id in self.plan)
@@ -83,6 +90,8 @@ class EventLog:
             "interrupted": interrupted,
             "summary": summary.to_json(),
         }
+        if upstream is not None:
+            self.footer["upstream"] = upstream.to_json()
         self._write(self.footer)
         self._file.close()
         return summary
@@ -177,5 +186,6 @@ def read_log(path: Path, validate_cases: bool = True) -> RunRecord:
             complete=complete,
             interrupted=footer.get("interrupted"),
             not_run=not_run,
+            upstream=UpstreamInfo.from_json(footer["upstream"]) if footer.get("upstream") else info.upstream,
         )
     return RunRecord.of(info, ordered, str(path))

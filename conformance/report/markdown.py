@@ -21,6 +21,8 @@ def _cell(cell: Cell) -> str:
         text += f" flaky {cell.flaky}"
     if cell.expected:
         text += f" (baselined {cell.expected})"
+    if cell.forwarded:
+        text += f" forwarded wrongly {cell.forwarded}"
     return text
 
 
@@ -31,10 +33,11 @@ def render_markdown(matrix: Matrix) -> str:
     for column, total in zip(matrix.columns, matrix.totals, strict=True):
         info = column.run.info
         state = "" if info.complete else f" **INCOMPLETE**: {len(info.not_run)} case(s) never ran"
+        two_sided = f", upstream {escape(info.upstream.base_url)}" if info.upstream is not None else ""
         lines.append(
             f"- **{escape(column.label)}**: gate {column.run.summary.gate.upper()},"
             f" {total.passed}/{total.judged} passed"
-            f" ({info.mode} mode, model `{escape(info.model)}`, {info.finished_at}){state}"
+            f" ({info.mode} mode, model `{escape(info.model)}`{two_sided}, {info.finished_at}){state}"
         )
     lines += [
         "",
@@ -63,6 +66,7 @@ def render_markdown(matrix: Matrix) -> str:
                     parts.append(f"{escape(label)}: passed")
                 else:
                     mark = " (baselined)" if record.expected_failure else ""
+                    mark += " (forwarded wrongly)" if record.forwarded_wrongly else ""
                     parts.append(
                         f"{escape(label)}: **{record.outcome}**{mark}: {escape(record.message[:160])}"
                     )

@@ -32,6 +32,8 @@ class Cell:
     should_broken: int
     flaky: int
     expected: int
+    forwarded: int = 0
+    """Broken cases whose broken expectations include the request the gateway forwarded upstream."""
 
     @property
     def colour(self) -> Colour:
@@ -160,7 +162,7 @@ def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
 
 def cell_of(records: Sequence[CaseRecord | None]) -> Cell:
     """Count one run's records of some cases; unsupported, skipped and absent cases are not judged."""
-    passed = judged = not_judged = breaking = should = flaky = expected = 0
+    passed = judged = not_judged = breaking = should = flaky = expected = forwarded = 0
     for record in records:
         if record is None or not record.judged:
             not_judged += 1
@@ -170,10 +172,11 @@ def cell_of(records: Sequence[CaseRecord | None]) -> Cell:
             passed += 1
             continue
         flaky += record.outcome == "flaky"
+        forwarded += record.forwarded_wrongly
         if record.expected_failure:
             expected += 1
         elif record.breaks_gate:
             breaking += 1
         elif record.broken:
             should += 1
-    return Cell(passed, judged, not_judged, breaking, should, flaky, expected)
+    return Cell(passed, judged, not_judged, breaking, should, flaky, expected, forwarded)

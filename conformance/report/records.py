@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 
 from conformance.engine.baseline import BaselineMark
 from conformance.engine.judge import breaks_gate
-from conformance.suite.model import BROKEN, LEVELS, NOT_JUDGED, OUTCOMES, Level, Outcome, Protocol
+from conformance.suite.model import BROKEN, LEVELS, NOT_JUDGED, OUTCOMES, Level, Outcome, Protocol, Side
 
 FORMAT = "gateway-conformance/results"
 FORMAT_VERSION = 1
@@ -43,6 +43,47 @@ def _headers_json(headers: Headers) -> list[list[str]]:
 
 
 @dataclass(frozen=True)
+class UnattributedRequest:
+    """A request that reached the upstream but that no case of the run caused (or whose tag is unknown)."""
+
+    method: str
+    url: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UnattributedRequest:
+        return cls(data["method"], data["url"], data["reason"])
+
+
+@dataclass(frozen=True)
+class UpstreamInfo:
+    """A two-sided run's upstream: where it listened, how many requests reached it, and the unattributed
+    ones (known when the run ends)."""
+
+    base_url: str
+    requests: int = 0
+    unattributed: tuple[UnattributedRequest, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "requests": self.requests,
+            "unattributed": [request.to_json() for request in self.unattributed],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UpstreamInfo:
+        return cls(
+            data["base_url"],
+            data.get("requests", 0),
+            tuple(UnattributedRequest.from_json(r) for r in data.get("unattributed", ())),
+        )
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """What a run was pointed at, how, and when (the ``run`` member; the log's header)."""
 
@@ -64,6 +105,7 @@ class RunInfo:
     complete: bool = True
     interrupted: str | None = None
     not_run: tuple[str, ...] = ()
+    upstream: UpstreamInfo | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -89,6 +131,8 @@ class RunInfo:
             out["interrupted"] = self.interrupted
         if self.not_run:
             out["not_run"] = list(self.not_run)
+        if self.upstream is not None:
+            out["upstream"] = self.upstream.to_json()
         return out
 
     @classmethod
@@ -112,6 +156,7 @@ class RunInfo:
             complete=data.get("complete", True),
             interrupted=data.get("interrupted"),
             not_run=tuple(data.get("not_run", ())),
+            upstream=UpstreamInfo.from_json(data["upstream"]) if data.get("upstream") else None,
         )
 
     @property
@@ -255,8 +300,43 @@ class RetryRecord:
 
 
 @dataclass(frozen=True)
+class ForwardedRecord:
+    """A request a step caused to reach the suite's upstream, as it arrived (keys removed, body cut), and
+    the status the upstream answered it with."""
+
+    method: str
+    url: str
+    headers: Headers
+    body: str
+    body_truncated: bool
+    status: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": _headers_json(self.headers),
+            "body": self.body,
+            "body_truncated": self.body_truncated,
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ForwardedRecord:
+        return cls(
+            data["method"],
+            data["url"],
+            _headers(data["headers"]),
+            data["body"],
+            data["body_truncated"],
+            data.get("status"),
+        )
+
+
+@dataclass(frozen=True)
 class ExchangeRecord:
-    """One step's request and what came back (or the transport error that ended it)."""
+    """One step's request and what came back (or the transport error that ended it); in a two-sided run
+    also the requests the step caused to reach the upstream."""
 
     step: int
     request: RequestRecord
@@ -264,6 +344,7 @@ class ExchangeRecord:
     timings: Timings
     error: str | None = None
     retries: tuple[RetryRecord, ...] = ()
+    forwarded: tuple[ForwardedRecord, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -275,6 +356,8 @@ class ExchangeRecord:
         }
         if self.retries:
             out["retries"] = [retry.to_json() for retry in self.retries]
+        if self.forwarded:
+            out["forwarded"] = [request.to_json() for request in self.forwarded]
         return out
 
     @classmethod
@@ -287,29 +370,36 @@ class ExchangeRecord:
             Timings.from_json(data["timings"]),
             data.get("error"),
             tuple(RetryRecord.from_json(r) for r in data.get("retries", ())),
+            tuple(ForwardedRecord.from_json(r) for r in data.get("forwarded", ())),
         )
 
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """An expectation a step's response broke: which, why, and where (a JSON pointer)."""
+    """An expectation a step broke: which, why, where (a JSON pointer), and on which side: the response, or
+    (``upstream``) the request the gateway forwarded."""
 
     step: int
     expectation: str
     message: str
     pointer: str | None = None
+    side: Side = "response"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "step": self.step,
             "expectation": self.expectation,
             "message": self.message,
             "pointer": self.pointer,
         }
+        if self.side == "upstream":
+            out["side"] = self.side
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FailureRecord:
-        return cls(data["step"], data["expectation"], data["message"], data.get("pointer"))
+        side: Side = "upstream" if data.get("side") == "upstream" else "response"
+        return cls(data["step"], data["expectation"], data["message"], data.get("pointer"), side)
 
 
 @dataclass(frozen=True)
@@ -373,6 +463,15 @@ class CaseRecord:
     def expected_failure(self) -> bool:
         """Whether the case broke exactly as its baseline says it does."""
         return self.baseline is not None and self.baseline.status == "expected"
+
+    @property
+    def forwarded_wrongly(self) -> bool:
+        """Whether the case broke on the upstream side: the gateway forwarded the request wrongly."""
+        return (
+            self.broken
+            and self.evidence is not None
+            and any(f.side == "upstream" for f in self.evidence.failures)
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

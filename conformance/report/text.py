@@ -47,6 +47,15 @@ def exchange_lines(exchange: ExchangeRecord) -> list[str]:
     lines.extend(_indent(body, RESPONSE_BODY_SHOWN))
     if exchange.error:
         lines.append(f"    error: {exchange.error}")
+    for forwarded in exchange.forwarded:
+        status = "no answer" if forwarded.status is None else f"HTTP {forwarded.status}"
+        lines.append(
+            f"--- step {exchange.step} forwarded upstream: {forwarded.method} {forwarded.url} -> {status}"
+        )
+        lines.extend(f"    {name}: {value}" for name, value in forwarded.headers)
+        if forwarded.body:
+            suffix = " [truncated]" if forwarded.body_truncated else ""
+            lines.extend(_indent(forwarded.body + suffix, REQUEST_BODY_SHOWN))
     return lines
 
 
@@ -56,6 +65,8 @@ def case_text(record: CaseRecord) -> str:
         f"{record.outcome.upper()} {record.id} [{record.level}]: {record.message}",
         f"reference: {record.reference}",
     ]
+    if record.forwarded_wrongly:
+        lines.append("forwarded wrongly: an expectation on the request the gateway sent upstream broke")
     if record.baseline is not None:
         mark = record.baseline
         lines.append(f"baseline: expected {mark.expected} ({mark.reason}), {mark.status}")
@@ -63,7 +74,8 @@ def case_text(record: CaseRecord) -> str:
     if evidence is None:
         return "\n".join(lines)
     for failure in evidence.failures:
-        lines.append(f"  expectation (step {failure.step}): {failure.expectation}")
+        side = ", upstream side: the forwarded request" if failure.side == "upstream" else ""
+        lines.append(f"  expectation (step {failure.step}{side}): {failure.expectation}")
         lines.append(f"    -> {failure.message}")
     if evidence.error:
         lines.append(f"  error: {evidence.error}")

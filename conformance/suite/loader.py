@@ -9,7 +9,15 @@ from typing import Any
 
 from conformance.errors import ConfigError
 from conformance.suite.bodies import PayloadError, check_template
-from conformance.suite.model import TRIGGER_NAMES, Case, Expectation, Policy, RequestSpec, Step
+from conformance.suite.model import (
+    TRIGGER_NAMES,
+    Case,
+    Expectation,
+    Policy,
+    RequestSpec,
+    Step,
+    UpstreamPart,
+)
 from conformance.suite.templates import trigger_names
 from conformance.validation.documents import read_yaml, validate_document
 
@@ -36,9 +44,11 @@ def load_case_file(path: Path) -> list[Case]:
         policy = Policy(**raw.get("policy", {}))
         if policy.require > policy.repeat:
             raise ConfigError("policy.require exceeds policy.repeat", source=path, field=f"{where}.policy")
-        steps = [_step(raw["request"], raw["expect"], path, where)]
+        steps = [_step(raw["request"], raw["expect"], path, where, raw.get("upstream"))]
         for n, step in enumerate(raw.get("steps", []), start=1):
-            steps.append(_step(step["request"], step["expect"], path, f"{where}.steps[{n - 1}]"))
+            steps.append(
+                _step(step["request"], step["expect"], path, f"{where}.steps[{n - 1}]", step.get("upstream"))
+            )
         cases.append(
             Case(
                 id=case_id,
@@ -59,7 +69,13 @@ def load_case_file(path: Path) -> list[Case]:
     return cases
 
 
-def _step(request: dict[str, Any], expect: list[dict[str, Any]], path: Path, where: str) -> Step:
+def _step(
+    request: dict[str, Any],
+    expect: list[dict[str, Any]],
+    path: Path,
+    where: str,
+    upstream: dict[str, Any] | None = None,
+) -> Step:
     body = request.get("body")
     try:
         check_template(body, f"{where}.request.body")
@@ -82,12 +98,33 @@ def _step(request: dict[str, Any], expect: list[dict[str, Any]], path: Path, whe
         auth=request.get("auth", "profile"),
         stream=request.get("stream", "none"),
     )
+    return Step(
+        request=spec,
+        expect=_expectations(expect, path, f"{where}.expect"),
+        upstream=_upstream(upstream, path, f"{where}.upstream") if upstream is not None else None,
+    )
+
+
+def _expectations(expect: list[dict[str, Any]], path: Path, where: str) -> tuple[Expectation, ...]:
     expectations = []
     for n, item in enumerate(expect):
         ((check, args),) = item.items()
-        _check_regexes(args, path, f"{where}.expect[{n}].{check}")
+        _check_regexes(args, path, f"{where}[{n}].{check}")
         expectations.append(Expectation(check=check, args=args))
-    return Step(request=spec, expect=tuple(expectations))
+    return tuple(expectations)
+
+
+def _upstream(raw: dict[str, Any], path: Path, where: str) -> UpstreamPart:
+    """A step's upstream part; expectations on a request that must not be forwarded are refused."""
+    forwarded = raw.get("forwarded", "always")
+    expect = _expectations(raw.get("expect", []), path, f"{where}.expect")
+    if forwarded == "never" and (expect or raw.get("scenario")):
+        raise ConfigError(
+            "a request that must not be forwarded has no forwarded request to judge or answer",
+            source=path,
+            field=where,
+        )
+    return UpstreamPart(scenario=raw.get("scenario"), expect=expect, forwarded=forwarded)
 
 
 def _check_regexes(args: Any, path: Path, field: str) -> None:

@@ -15,6 +15,10 @@ Capability = Literal["default", "image", "tts", "thinking", "gemini3"]
 """The model a case runs against: the profile's default, or its model for a capability some models lack."""
 TriggerName = Literal["prompt-block", "answer-block", "rate-limit", "overloaded", "server-error"]
 """The documented trigger prompts a profile may name (``triggers``), which cases use as ``{trigger:NAME}``."""
+Side = Literal["response", "upstream"]
+"""What an expectation judges: the gateway's response, or the request the gateway forwarded upstream."""
+Forwarding = Literal["always", "optional", "never"]
+"""Whether a step's request must reach the upstream, may, or must not."""
 
 PROTOCOLS: tuple[Protocol, ...] = ("gemini", "openai")
 CAPABILITIES: tuple[Capability, ...] = ("default", "image", "tts", "thinking", "gemini3")
@@ -59,11 +63,22 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class UpstreamPart:
+    """What a step asks of the suite's upstream: how it answers the request (a scenario), whether the
+    request must reach it (``forwarded``), and what the forwarded request must satisfy (``expect``)."""
+
+    scenario: str | None = None
+    expect: tuple[Expectation, ...] = ()
+    forwarded: Forwarding = "always"
+
+
+@dataclass(frozen=True)
 class Step:
-    """A request and what its response must satisfy."""
+    """A request and what its response (and, with an upstream part, the forwarded request) must satisfy."""
 
     request: RequestSpec
     expect: tuple[Expectation, ...]
+    upstream: UpstreamPart | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,12 @@ class Case:
     reference_only: bool = False
     model: Capability = "default"
     group: str | None = None
+
+    @property
+    def needs_upstream(self) -> bool:
+        """Whether a step has an upstream part: the case runs only when the run plays the gateway's
+        upstream."""
+        return any(step.upstream is not None for step in self.steps)
 
     @property
     def marker_names(self) -> tuple[str, ...]:

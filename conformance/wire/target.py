@@ -28,15 +28,29 @@ class Target:
     faults: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ForwardTo:
+    """Where the embedded reference forwards in a two-sided run: the upstream's base URL and key."""
+
+    base_url: str
+    key: str
+
+
 def resolve_provider(
-    name: str, overrides: Mapping[str, Any], *, reference: bool = False, faults: Sequence[str] = ()
+    name: str,
+    overrides: Mapping[str, Any],
+    *,
+    reference: bool = False,
+    faults: Sequence[str] = (),
+    upstream: bool = False,
 ) -> Provider:
     """The profile ``name`` with the command line's overrides, checked before anything is sent.
 
     With ``reference`` the profile is served by the embedded reference gateway; faults can only be
-    injected there; a target that is not embedded needs a base URL.
+    injected there (in a two-sided run, ``upstream``, only the forwarding reference's faults); a target that
+    is not embedded needs a base URL.
     """
-    from conformance.reference.faults.registry import FAULTS
+    from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA
 
     provider = with_overrides(load_provider(name), dict(overrides))
     if reference:
@@ -49,6 +63,18 @@ def resolve_provider(
     for fault in faults:
         if fault not in FAULTS:
             raise ConfigError(f"unknown fault {fault!r} (see `conformance faults`)", field="--fault")
+        forwarding = FAULTS[fault].area == FORWARDING_AREA
+        if forwarding and not upstream:
+            raise ConfigError(
+                f"fault {fault!r} is a forwarding fault: it needs a two-sided run (add --upstream HOST:PORT)",
+                field="--fault",
+            )
+        if upstream and not forwarding:
+            raise ConfigError(
+                f"fault {fault!r} changes the reference's own answers; in a two-sided run the embedded"
+                " reference forwards, and only forwarding faults apply (see `conformance faults`)",
+                field="--fault",
+            )
     if not provider.embedded and not provider.base_url:
         raise ConfigError(
             "no base_url in the profile; pass --base-url URL (or --reference)",
@@ -84,9 +110,13 @@ def unreachable(base_url: str, timeout: float) -> str | None:
 
 @contextmanager
 def open_target(
-    provider: Provider, faults: tuple[str, ...] = (), stream_delay: float = EMBEDDED_STREAM_DELAY
+    provider: Provider,
+    faults: tuple[str, ...] = (),
+    stream_delay: float = EMBEDDED_STREAM_DELAY,
+    forward_to: ForwardTo | None = None,
 ) -> Iterator[Target]:
-    """Yield a ready target, starting the embedded reference gateway when the provider is embedded."""
+    """Yield a ready target, starting the embedded reference gateway when the provider is embedded (as a
+    gateway forwarding to ``forward_to`` in a two-sided run)."""
     if not provider.embedded:
         if faults:
             raise ConfigError(
@@ -109,14 +139,27 @@ def open_target(
     if unknown:
         raise ConfigError(f"unknown fault {unknown[0]!r} (see `conformance faults`)", field="--fault")
     key = provider.api_key() or "ref-" + secrets.token_urlsafe(12)
-    app = create_app(
-        gemini_prefix=provider.gemini.prefix,
-        openai_prefix=provider.openai.prefix,
-        api_key=key,
-        faults=faults,
-        stream_delay=stream_delay,
-        retry_after=0,  # the trigger prompts' 429 and 503 ask for no wait: retries cost nothing here
-    )
+    app: Any
+    if forward_to is not None:
+        from conformance.reference.forward import create_forwarding_app
+
+        app = create_forwarding_app(
+            forward_to.base_url,
+            forward_to.key,
+            gemini_prefix=provider.gemini.prefix,
+            openai_prefix=provider.openai.prefix,
+            api_key=key,
+            faults=faults,
+        )
+    else:
+        app = create_app(
+            gemini_prefix=provider.gemini.prefix,
+            openai_prefix=provider.openai.prefix,
+            api_key=key,
+            faults=faults,
+            stream_delay=stream_delay,
+            retry_after=0,  # the trigger prompts' 429 and 503 ask for no wait: retries cost nothing here
+        )
     with ReferenceServer(app) as server:
         # The reference's own trigger prompts replace the profile's: they are what this target answers to.
         served = dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS))

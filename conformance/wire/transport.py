@@ -113,15 +113,16 @@ class Transport:
             body_size=size,
         )
 
-    async def send(self, request: SentRequest) -> Exchange:
-        """Send, retrying 429 and 503 answers under the provider's retry policy; the retries are recorded."""
+    async def send(self, request: SentRequest, *, retry: bool = True) -> Exchange:
+        """Send, retrying 429 and 503 answers under the provider's retry policy (unless ``retry`` is false);
+        the retries are recorded."""
         from conformance.wire.retry import RETRIED_STATUSES, wait_before_retry
 
         policy = self.provider.retry
         log: list[Retry] = []
         while True:
             exchange = await self.send_once(request)
-            if exchange.status not in RETRIED_STATUSES or len(log) >= policy.attempts:
+            if not retry or exchange.status not in RETRIED_STATUSES or len(log) >= policy.attempts:
                 break
             retry_after = exchange.header("retry-after")
             wait = wait_before_retry(policy, len(log), retry_after)

@@ -83,11 +83,11 @@ class StreamErrorAs200(Fault):
         return None
 
 
-class RateLimitAs503(Fault):
+class QuotaAnsweredAs503(Fault):
     """Upstream 429s are answered 503 (native UNAVAILABLE, OpenAI server_error), as cody-gateway proposed on
     purpose: clients cannot tell a quota from an outage."""
 
-    name = "rate-limit-as-503"
+    name = "quota-answered-as-503"
     bug_class = "F40"
     protocol = "gemini"
     feature = "error-status"
@@ -132,11 +132,11 @@ class UpstreamErrorsAs502(Fault):
         return OpenAIError(502, error.message, error.type, error.param, error.code, error.headers)
 
 
-class ErrorDetailsDropped(Fault):
+class ErrorDetailsStripped(Fault):
     """Native errors are re-wrapped with code, message and status only: their google.rpc details
     (RetryInfo, QuotaFailure, ErrorInfo) are lost, so clients cannot tell how long to wait."""
 
-    name = "error-details-dropped"
+    name = "error-details-stripped"
     bug_class = "F41"
     protocol = "gemini"
     feature = "error-envelope"

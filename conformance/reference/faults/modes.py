@@ -261,11 +261,11 @@ class ReasoningEffortNoneIgnored(Fault):
         return {key: value for key, value in body.items() if key != "reasoning_effort"}
 
 
-class LogprobsDropped(Fault):
+class LogprobsIgnored(Fault):
     """responseLogprobs and logprobs (native) and logprobs and top_logprobs (OpenAI) are not forwarded: no
     logprobs come back, and an out-of-range count gets 200."""
 
-    name = "logprobs-dropped"
+    name = "logprobs-ignored"
     bug_class = None
     protocol = "gemini"
     feature = "logprobs"

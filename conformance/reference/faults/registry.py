@@ -9,7 +9,8 @@ How to add a fault
 ------------------
 1. Pick the area module it belongs to (``requests``: what is read and forwarded; ``routing``: auth,
    models, countTokens; ``responses``: the success body; ``usage``; ``errors``; ``streaming``; ``media``;
-   ``tools``; ``modes``: JSON mode, safety, thinking), or add a module and list it in ``AREAS``.
+   ``tools``; ``modes``: JSON mode, safety, thinking; ``forwarding``: the reference as a forwarding
+   gateway, between the client and the suite's upstream), or add a module and list it in ``AREAS``.
 2. Write one class there, subclassing ``Fault``: the docstring says how the gateway lies (it is the
    description ``conformance faults`` prints); declare ``name``, ``bug_class``, ``protocol``, ``feature``,
    ``caught_by`` (the ids of the built-in cases that must fail with it on), and ``affects`` when it
@@ -19,7 +20,12 @@ How to add a fault
    takes the value and the ``Call`` and returns the value as the faulty gateway has it. When no seam
    carries the value, add one to ``seams.py`` (documented there, with where it is applied) and apply it
    in the handler with ``active.apply(SEAM, value, call)``.
-``tests/test_suite_on_reference.py`` then proves each of its ``caught_by`` cases fails with it on.
+``tests/test_suite_on_reference.py`` then proves each of its ``caught_by`` cases fails with it on (for a
+forwarding fault, ``tests/test_two_sided.py``, through the forwarding reference to the suite's upstream).
+
+A forwarding fault applies only to the forwarding reference (``reference/forward.py``), and the other
+faults only to the reference that answers itself: ``FORWARDING_AREA`` names the area, and each app refuses
+the faults that are not its own.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from types import ModuleType
 
 from conformance.reference.faults import (
     errors,
+    forwarding,
     media,
     modes,
     requests,
@@ -42,9 +49,34 @@ from conformance.reference.faults import (
 from conformance.reference.faults.fault import ActiveFaults, Fault, Level
 from conformance.reference.faults.seams import Protocol
 
-__all__ = ["AREAS", "FAULTS", "ActiveFaults", "Fault", "Level", "Protocol", "activate", "check_fault_names"]
+__all__ = [
+    "AREAS",
+    "FAULTS",
+    "FORWARDING_AREA",
+    "ActiveFaults",
+    "Fault",
+    "Level",
+    "Protocol",
+    "activate",
+    "check_fault_names",
+    "forwarding_faults",
+]
 
-AREAS: tuple[ModuleType, ...] = (requests, routing, usage, responses, errors, streaming, media, tools, modes)
+FORWARDING_AREA = "forwarding"
+"""The area of the faults that apply to the forwarding reference only."""
+
+AREAS: tuple[ModuleType, ...] = (
+    requests,
+    routing,
+    usage,
+    responses,
+    errors,
+    streaming,
+    media,
+    tools,
+    modes,
+    forwarding,
+)
 """The area modules, in the order their faults are registered (and applied at a shared seam)."""
 
 
@@ -72,6 +104,11 @@ def register(classes: Iterable[type[Fault]]) -> dict[str, Fault]:
 
 
 FAULTS: dict[str, Fault] = register(cls for area in AREAS for cls in faults_in(area))
+
+
+def forwarding_faults() -> list[str]:
+    """The names of the forwarding reference's faults."""
+    return [name for name, fault in FAULTS.items() if fault.area == FORWARDING_AREA]
 
 
 def check_fault_names(names: Iterable[str]) -> set[str]:

@@ -251,11 +251,11 @@ class SystemInstructionDropped(Fault):
         return replace(forwarded, prompt=forwarded.prompt.without_system())
 
 
-class SystemMessagesFirstOnly(Fault):
+class FirstSystemTextOnly(Fault):
     """Only the first system message (OpenAI) or the first part of systemInstruction (native) is
     forwarded; the rest of the system text is lost."""
 
-    name = "system-messages-first-only"
+    name = "first-system-text-only"
     bug_class = "F26"
     protocol = "openai"
     feature = "system-instruction"
@@ -274,11 +274,11 @@ class SystemMessagesFirstOnly(Fault):
         return replace(forwarded, prompt=replace(forwarded.prompt, system=kept))
 
 
-class CachedContentDropped(Fault):
+class CachedContentIgnored(Fault):
     """cachedContent is not forwarded (no bug class listed): the cache never reaches the model, and a
     request naming a cache that does not exist gets 200."""
 
-    name = "cached-content-dropped"
+    name = "cached-content-ignored"
     bug_class = None
     protocol = "gemini"
     feature = "cached-content"

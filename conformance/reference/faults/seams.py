@@ -10,13 +10,19 @@ an area module says where one must follow another.
 
 ``SEAMS`` below is the whole set, each with the value that flows through it and where it is applied. The
 small value types that exist only to be passed through a seam (``Call``, ``Forwarded``, ``Usage``,
-``Framing``) live here too.
+``Framing``, ``Outbound``, ``Inbound``) live here too.
+
+The forwarding reference (``conformance serve --forward-to``, ``reference/forward.py``) applies the seams
+of the forwarding area (``outbound``, ``inbound``, ``upstream_event``, ``reply_headers``) and a few shared
+ones (``credentials``, ``framing``, ``error``, ``response``); the seams of the model's answer are the
+upstream's there, so only faults of the ``forwarding`` area apply to it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
@@ -123,6 +129,65 @@ class Framing:
     buffered: bool = False
 
 
+@dataclass(frozen=True)
+class Outbound:
+    """A request the forwarding reference sends upstream: the method, the path under the upstream's base URL
+    (``/v1beta/models/m:generateContent``), the query, the headers (the upstream's key among them) and the
+    body: ``body`` when it is JSON the gateway built or changed, else ``raw``, the client's bytes as they
+    came (a transparent pass-through)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: Any = None
+    raw: bytes = b""
+    client_headers: tuple[tuple[str, str], ...] = ()
+    """The headers the client sent the gateway (what a careless gateway copies upstream)."""
+    client_query: tuple[tuple[str, str], ...] = ()
+    """The query the client sent, its ``key`` included."""
+
+    def json(self) -> Any:
+        """The JSON body: ``body``, else the raw bytes parsed (None when they are not JSON)."""
+        if self.body is not None:
+            return self.body
+        try:
+            return json.loads(self.raw.decode("utf-8")) if self.raw.strip() else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+
+    def payload(self) -> bytes:
+        """The bytes sent: ``body`` as JSON when there is one, else ``raw``."""
+        if self.body is None:
+            return self.raw
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+    def with_header(self, name: str, value: str | None) -> Outbound:
+        """The same request with header ``name`` set to ``value`` (removed when None)."""
+        kept = tuple((k, v) for k, v in self.headers if k.lower() != name.lower())
+        return replace(self, headers=kept + (((name, value),) if value is not None else ()))
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """The upstream's answer as the forwarding reference received it: status, headers and body (a streamed
+    200's events flow through ``upstream_event`` instead)."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+
+
 ASGI: Seam[ASGIApp, None] = Seam(
     "asgi",
     "the ASGI application that is about to handle an HTTP request (the whole gateway behind the faults)",
@@ -214,6 +279,41 @@ STREAM_ERROR: Seam[GoogleError | OpenAIError | None, Call] = Seam(
     " model, when it asks to stream)",
 )
 
+OUTBOUND: Seam[Outbound, Call] = Seam(
+    "outbound",
+    "the request the forwarding reference sends upstream (see Outbound), translated and with the upstream's"
+    " key, before it is sent",
+    "forward.native_forward (the pass-through) and forward.chat_forward (the OpenAI translation)",
+)
+INBOUND: Seam[Inbound, Call] = Seam(
+    "inbound",
+    "the upstream's answer as received (see Inbound), before it is passed on (native) or translated"
+    " (OpenAI); a streamed 200 only when it is relayed whole",
+    "forward.native_forward and forward.chat_forward, for every answer that is not a streamed 200",
+)
+UPSTREAM_EVENT: Seam[Any, Call] = Seam(
+    "upstream_event",
+    "one event of the upstream's streamed answer (a GenerateContentResponse, or an error body), before the"
+    " OpenAI route translates it",
+    "forward.translate_stream, on the OpenAI route's streams (before translation.ChunkTranslator.feed)",
+)
+
+
+@dataclass(frozen=True)
+class ReplyHeaders:
+    """The headers the forwarding reference adds to an answer, and the upstream URL it forwarded to (which
+    a gateway that leaks its configuration reveals)."""
+
+    headers: tuple[tuple[str, str], ...]
+    upstream: str
+
+
+REPLY_HEADERS: Seam[ReplyHeaders, Call] = Seam(
+    "reply_headers",
+    "the headers the forwarding reference adds to its answer beyond the Content-Type (see ReplyHeaders)",
+    "forward.native_forward and forward.chat_forward, on every answer that came from the upstream",
+)
+
 SEAMS: dict[str, Seam[Any, Any]] = {
     seam.name: seam
     for seam in (
@@ -233,5 +333,9 @@ SEAMS: dict[str, Seam[Any, Any]] = {
         FRAMING,
         ERROR,
         STREAM_ERROR,
+        OUTBOUND,
+        INBOUND,
+        UPSTREAM_EVENT,
+        REPLY_HEADERS,
     )
 }

@@ -317,6 +317,22 @@ def _prompt(messages: Any, strict: bool) -> Prompt:
     return Prompt(turns=tuple(turns), system=system)
 
 
+def parse_body(raw: bytes) -> Any:
+    """A chat completion request's body as JSON, or OpenAI's 400 for a body that is not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ProtocolError(
+            openai_invalid(
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                "sent was not valid JSON.)",
+                None,
+                None,
+            )
+        ) from None
+
+
 def read_chat_request(body: Any, mode: ParseMode) -> ChatRequest:
     """Check a chat completion body and translate it for the engine."""
     if not isinstance(body, dict):
@@ -526,19 +542,7 @@ async def chat_completions(request: Request, active: ActiveFaults) -> Response:
     """``POST {p}/chat/completions``, streamed as chat.completion.chunk events when ``stream`` is true."""
     call = call_of(request, "chat.completions")
     require_key(request, active, call)
-    raw = await request.body()
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ProtocolError(
-            openai_invalid(
-                "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                "sent was not valid JSON.)",
-                None,
-                None,
-            )
-        ) from None
+    body = parse_body(await request.body())
     try:
         chat, info, generation, call = answer_chat(body, active, call, settings_of(request).retry_after)
     except ProtocolError as raised:
