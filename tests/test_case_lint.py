@@ -26,6 +26,11 @@ strict``, so they do not count: compat mode must judge the body without them.
 
 Exceptions (``EXCEPTIONS``) name a step whose subject leaves the body out, each with its reason.
 
+**SDK probes.** A step that calls an official SDK is judged on what the SDK made of the answer, which the
+SDK has already parsed into its own types: its ``sdk`` expectation says whether it returned (and what
+class) or raised (and what class), and at least one more expectation must read what it returned or the
+exception's attributes (``SDK_BODY_CHECKS``): a class alone passes on an empty answer the SDK accepted.
+
 **References.** Every ``reference`` (of a case file, and of each case that has its own) is one
 ``https://`` URL of a public page: the documentation, the specification, or the public capture, issue
 or pull request that the project's notes cite as evidence. A report links it; a path to a file the user
@@ -46,7 +51,7 @@ import pytest
 from conformance.checks import CheckContext, run_check
 from conformance.errors import Undecodable
 from conformance.suite.loader import DEFAULT_CASES_DIR, case_files, load_cases
-from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.suite.model import Case, Expectation, Policy, RequestSpec, SdkCall, Step
 from conformance.validation.documents import read_yaml
 from conformance.validation.store import SchemaStore
 from conformance.wire.exchange import Exchange, SentRequest
@@ -94,6 +99,21 @@ EXCEPTIONS: dict[str, str] = {
 A case whose subject is only the HTTP envelope (a header, a redirect) would be listed here with its reason;
 so is a stream whose last event is an error by design.
 """
+
+SDK_BODY_CHECKS = frozenset(
+    {
+        "json",
+        "text",
+        "json_text",
+        "function_calls",
+        "parts",
+        "events",
+        "stream_text",
+        "sum",
+        "same_across_events",
+    }
+)
+"""The checks that read what an SDK returned or raised (its dump): one of them joins every ``sdk`` check."""
 
 PUBLIC_HOSTS = frozenset(
     {
@@ -179,13 +199,17 @@ def body_problems(case: Case, schemas: SchemaStore, exceptions: Mapping[str, str
     for index, step in enumerate(case.steps):
         where = f"{case.id} step {index}"
         expect = [{e.check: e.args} for e in step.expect]
+        if isinstance(step.request, SdkCall):
+            problems.extend(sdk_problems(where, expect))
+            continue
         passing = [alt for alt in alternatives(expect) if accepts_200(alt)]
         if not passing or f"{case.id}#{index}" in exceptions:
             continue
-        schema = response_schema(case.protocol, step.request)
+        protocol = case.step_protocol(index)
+        schema = response_schema(protocol, step.request)
         if schema is None:
             problems.append(
-                f"{where}: can pass on a 200, but {case.protocol} {step.request.path} "
+                f"{where}: can pass on a 200, but {protocol} {step.request.path} "
                 f"(stream {step.request.stream}) has no known response schema (RESPONSE_SCHEMAS)"
             )
             continue
@@ -200,6 +224,16 @@ def body_problems(case: Case, schemas: SchemaStore, exceptions: Mapping[str, str
             if passes_on(case, index, body, schemas)
         )
     return problems
+
+
+def sdk_problems(where: str, expect: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What an SDK step lacks: an expectation reading what the SDK returned or raised beside ``sdk``."""
+    return [
+        f"{where}: can pass on what the SDK returned by [{', '.join(name for name, _ in alternative)}] "
+        "without reading it (add json, text, events, ...)"
+        for alternative in alternatives(expect)
+        if not any(name in SDK_BODY_CHECKS for name, _ in alternative)
+    ]
 
 
 def reference_problem(reference: Any) -> str | None:
@@ -392,3 +426,33 @@ def test_the_lint_flags_a_reference_that_is_not_a_public_url(reference: str) -> 
 )
 def test_the_lint_accepts_a_public_url(reference: str) -> None:
     assert reference_problem(reference) is None
+
+
+def sdk_lint(*expect: dict[str, Any]) -> list[str]:
+    step = Step(
+        SdkCall("google-genai", "models.generate_content", {"model": "{model}", "contents": "Hi"}),
+        tuple(Expectation(*next(iter(item.items()))) for item in expect),
+    )
+    case = Case(
+        id="gemini/lint/sdk",
+        protocol="gemini",
+        feature="lint",
+        level="MUST",
+        title="t",
+        reference="https://ai.google.dev/",
+        steps=(step,),
+        policy=Policy(),
+        source=Path("x.yaml"),
+    )
+    return body_problems(case, SchemaStore.load())
+
+
+def test_the_lint_flags_an_sdk_step_judged_by_its_class_alone() -> None:
+    assert sdk_lint({"sdk": {"returns": "GenerateContentResponse"}})
+    assert sdk_lint(
+        {"sdk": {"raises": "ClientError"}}, {"strict": [{"json": {"at": "/code", "equals": 400}}]}
+    )
+    assert not sdk_lint(
+        {"sdk": {"returns": "GenerateContentResponse"}}, {"json": {"at": "/text", "type": "string"}}
+    )
+    assert not sdk_lint({"sdk": {"raises": "ClientError"}}, {"json": {"at": "/code", "equals": 404}})

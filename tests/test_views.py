@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from conformance.engine.baseline import BaselineMark
-from conformance.report.html import environment, feature_groups
+from conformance.report.html import environment, feature_groups, write_report_html
 from conformance.report.junit import junit_tree
 from conformance.report.markdown import render_markdown
 from conformance.report.matrix import build_matrix
@@ -125,7 +125,7 @@ def test_report_html_shows_the_run_and_whole_evidence():
     html = (
         environment()
         .get_template("report.html.j2")
-        .render(info=RUN.info, summary=RUN.summary, groups=feature_groups(RUN))
+        .render(info=RUN.info, summary=RUN.summary, groups=feature_groups(RUN), billing=RUN.billing)
     )
     assert "INCOMPLETE RUN: stopped by SIGINT" in html and "<code>gemini/never/ran</code>" in html
     assert "<th>base URL</th><td>https://gw.example</td>" in html
@@ -153,7 +153,7 @@ def test_a_run_record_reads_back_as_written():
     ET.fromstring(ET.tostring(junit_tree(RUN).getroot()))
 
 
-def test_folded_groups_stand_apart_in_the_console_the_matrix_and_the_report():
+def test_folded_groups_stand_apart_in_the_console_the_matrix_and_the_report(tmp_path):
     """The per-type multimodal cases fold into one row per protocol after the features, so that they do not
     drown the others; the matrix adds a total without them."""
     import io
@@ -191,7 +191,6 @@ def test_folded_groups_stand_apart_in_the_console_the_matrix_and_the_report():
     assert "| gemini | multimodal (per-type) |" in markdown and "all but the folded groups" in markdown
     groups = feature_groups(run)
     assert [(g.label, len(g.cases)) for g in groups][-1] == ("multimodal (per-type)", 40)
-    page = (
-        environment().get_template("report.html.j2").render(info=run.info, summary=run.summary, groups=groups)
-    )
+    write_report_html(run, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'id="f-gemini-multimodal-per-type"' in page and "gemini / multimodal (per-type) (40 cases" in page

@@ -19,7 +19,7 @@ from jsonschema.exceptions import SchemaError
 from conformance.checks.registry import CHECKS, Check, Schema
 from conformance.suite.model import Side
 
-FAMILIES = ("http", "body", "errors", "tools", "combinators", "stream", "modes", "upstream")
+FAMILIES = ("http", "body", "errors", "tools", "combinators", "stream", "modes", "billing", "sdk", "upstream")
 """The modules of ``conformance.checks`` that define checks, in the order the documents list them."""
 
 TABLE_BEGIN = "<!-- begin check table: generated from the check registry by tools/gen_case_schema.py -->"

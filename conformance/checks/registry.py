@@ -42,8 +42,20 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """A measurement a billing check took: an invariant's billed count and the count it is judged against,
+    at a step of the case."""
+
+    invariant: str
+    step: int
+    measured: float
+    reference: float
+
+
+@dataclass(frozen=True)
 class CheckContext:
-    """What a check may read: the case, the exchanges so far (the current one last), the schemas and mode.
+    """What a check may read: the case, the exchanges so far (the current one last), the schemas and mode;
+    ``samples`` collects what billing checks measured.
 
     On the upstream side (``side == "upstream"``) the subject is ``forwarded``, one request the gateway
     forwarded for the current step: ``body()`` is its JSON body as Google reads it (lowerCamelCase keys,
@@ -61,6 +73,7 @@ class CheckContext:
     side: Side = "response"
     forwarded: ForwardedRequest | None = None
     upstream: UpstreamFacts | None = None
+    samples: list[Sample] = field(default_factory=list, compare=False)
 
     @property
     def exchange(self) -> Exchange:
@@ -68,7 +81,8 @@ class CheckContext:
 
     @property
     def protocol(self) -> str:
-        return self.case.protocol
+        """The protocol of the step being judged (a step may go to the other route, or be an SDK call)."""
+        return self.case.step_protocol(len(self.exchanges) - 1)
 
     def body(self, step: int | None = None) -> Any:
         """The JSON body of the subject (the current response, or on the upstream side the forwarded

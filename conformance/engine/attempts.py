@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.checks import Failure
+from conformance.checks import Failure, Sample
 from conformance.suite.model import Case, Expectation, Outcome, Side
 from conformance.upstream.ledger import ForwardedRequest
 from conformance.wire.exchange import Exchange
@@ -32,12 +32,14 @@ class FailedExpectation:
 @dataclass
 class Attempt:
     """One run of a case's steps: its exchanges, the broken expectations, or the error that stopped it;
-    in a two-sided run also the requests each step caused to reach the upstream (by step)."""
+    in a two-sided run also the requests each step caused to reach the upstream (by step); and what its
+    billing checks measured."""
 
     exchanges: list[Exchange] = field(default_factory=list)
     failures: list[FailedExpectation] = field(default_factory=list)
     error: str | None = None
     forwarded: dict[int, tuple[ForwardedRequest, ...]] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

@@ -16,17 +16,21 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from conformance.checks import CheckContext, Failure, run_check
+from conformance.checks.body import answer_text
 from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
 from conformance.engine.judge import fold_attempts, fold_rounds
 from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
+from conformance.sdk import clients
+from conformance.sdk.probe import run_probe
 from conformance.streams.merge import whole_of
 from conformance.suite.bodies import PayloadError
-from conformance.suite.model import Case, Expectation, Outcome, Step
+from conformance.suite.model import Case, Expectation, Outcome, RequestSpec, SdkCall, Step
 from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
 from conformance.upstream.correlation import tag_request
 from conformance.upstream.ledger import ForwardedRequest, Origin, UpstreamLink
 from conformance.validation.store import SchemaStore
+from conformance.wire.exchange import Exchange
 from conformance.wire.profiles import Provider
 from conformance.wire.transport import Transport
 
@@ -38,9 +42,12 @@ NEEDS_UPSTREAM = (
 """Why a case with an upstream part is skipped in a run without the suite's upstream."""
 
 
-def skip_reason(case: Case, provider: Provider, upstream: bool = False) -> tuple[Outcome, str] | None:
+def skip_reason(
+    case: Case, provider: Provider, upstream: bool = False, has_key: bool = True
+) -> tuple[Outcome, str] | None:
     """Why a case does not apply to a provider (declared unsupported, reference only, no model for the
-    capability it needs, no trigger, no upstream to judge what it forwards), or None."""
+    capability it needs, no trigger, no upstream to judge what it forwards, an SDK probe the SDK cannot
+    make here), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
@@ -53,7 +60,13 @@ def skip_reason(case: Case, provider: Provider, upstream: bool = False) -> tuple
             "skipped",
             f"provider {provider.name} names no {case.model} model (profile field models.{case.model})",
         )
-    needed = {name for step in case.steps for name in trigger_names(step.request.body)}
+    for sdk in case.sdks:
+        problem = clients.missing(sdk) or clients.unexpressible(sdk, provider)
+        if problem is None and not has_key:
+            problem = f"{sdk} needs an API key and profile {provider.name} sends none"
+        if problem is not None:
+            return "skipped", f"SDK probe not run: {problem}"
+    needed = {name for step in case.steps for name in trigger_names(step.request.template)}
     missing = sorted(needed - provider.triggers.keys())
     if missing:
         return (
@@ -122,7 +135,9 @@ class Runner:
             async with gate:
                 result = None
                 if stopper.reason:
-                    skipped = skip_reason(case, self.provider, self.upstream is not None)
+                    skipped = skip_reason(
+                        case, self.provider, self.upstream is not None, self.api_key is not None
+                    )
                     result = (
                         CaseResult(case, *skipped, 0.0) if skipped else stopped_result(case, stopper.reason)
                     )
@@ -159,7 +174,7 @@ class Runner:
 
     async def run_case(self, transport: Transport, case: Case) -> CaseResult:
         """The case's result: every round of its policy, folded by the judge."""
-        skipped = skip_reason(case, self.provider, self.upstream is not None)
+        skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
         started = time.perf_counter()
@@ -194,13 +209,17 @@ class Runner:
             exchange = attempt.exchanges[step]
             kind = case.steps[step].request.stream
             if kind != "none" and exchange.status == 200:
-                return whole_of(exchange, kind, case.protocol)
+                return whole_of(exchange, kind, case.step_protocol(step))
             return exchange.json()
 
+        def text_of(step: int) -> str | None:
+            return answer_text(case.step_protocol(step), body_of(step))[0]
+
         for index, step in enumerate(case.steps):
+            spec = step.request
             try:
-                body = fill_triggers(fill_from(step.request.body, body_of), self.provider.triggers)
-                query = fill_from(step.request.query, body_of)
+                body = fill_triggers(fill_from(spec.template, body_of, text_of), self.provider.triggers)
+                query = {} if isinstance(spec, SdkCall) else fill_from(spec.query, body_of, text_of)
             except StepReferenceError as exc:
                 attempt.failures.append(
                     FailedExpectation(index - 1, Expectation("steps", None), Failure(str(exc)))
@@ -209,20 +228,24 @@ class Runner:
             except Undecodable as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
+            exchange: Exchange
             origin: Origin | None = None
-            if self.upstream is not None and step.request.raw_body is None:
+            if self.upstream is not None and isinstance(spec, RequestSpec) and spec.raw_body is None:
                 scenario = step.upstream.scenario if step.upstream is not None else None
                 origin = self.upstream.ledger.issue(case.id, number, index, scenario)
-                body, tagged = tag_request(case.protocol, body, origin.tag)
+                body, tagged = tag_request(case.step_protocol(index), body, origin.tag)
                 origin = origin if tagged else None
             try:
-                request = transport.build(case.protocol, step.request, body, query, model=model)
+                if isinstance(spec, SdkCall):
+                    exchange = await run_probe(self.provider, self.api_key, spec, body, model=model)
+                else:
+                    request = transport.build(case.step_protocol(index), spec, body, query, model=model)
+                    # A scenario's 429 or 503 is what the step judges, not a rate limit to wait out.
+                    retry = step.upstream is None or step.upstream.scenario is None
+                    exchange = await transport.send(request, retry=retry)
             except PayloadError as exc:
                 attempt.error = f"step {index}: cannot build the request: {exc}"
                 return attempt
-            # A scenario's 429 or 503 is what the step judges, not a rate limit to wait out.
-            retry = step.upstream is None or step.upstream.scenario is None
-            exchange = await transport.send(request, retry=retry)
             self.stopper.observe(case.id, exchange)
             attempt.exchanges.append(exchange)
             if exchange.error is not None:
@@ -248,6 +271,7 @@ class Runner:
                     attempt.error = _prefix(case, index, problem)
                     break
                 failures.extend(FailedExpectation(index, expectation, f) for f in found)
+            attempt.samples.extend(context.samples)
             if step.upstream is not None and self.upstream is not None:
                 forwarded = await self.upstream.ledger.collect(origin.tag.nonce) if origin is not None else ()
                 attempt.forwarded[index] = forwarded

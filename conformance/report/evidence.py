@@ -6,6 +6,7 @@ from conformance.engine.attempts import Attempt, CaseResult
 from conformance.engine.baseline import Baseline
 from conformance.engine.judge import Verdict, verdict
 from conformance.report.records import (
+    BillingSample,
     CaseRecord,
     Evidence,
     ExchangeRecord,
@@ -151,4 +152,7 @@ def case_record(case: Case, result: CaseResult, verdict: Verdict, redactor: Reda
         evidence=evidence_of(attempt, redactor) if attempt is not None else None,
         group=case.group,
         capability=case.model if case.model != "default" else None,
+        billing=tuple(BillingSample(s.invariant, s.step, s.measured, s.reference) for s in attempt.samples)
+        if attempt is not None
+        else (),
     )

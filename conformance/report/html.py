@@ -99,4 +99,5 @@ def write_matrix_html(matrix: Matrix, path: Path) -> None:
 def write_report_html(run: RunRecord, path: Path) -> None:
     """``report.html`` of one run, written as it is rendered."""
     template = environment().get_template("report.html.j2")
-    _write(template.generate(info=run.info, summary=run.summary, groups=feature_groups(run)), path)
+    groups = feature_groups(run)
+    _write(template.generate(info=run.info, summary=run.summary, groups=groups, billing=run.billing), path)

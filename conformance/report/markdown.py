@@ -54,6 +54,20 @@ def render_markdown(matrix: Matrix) -> str:
             + " |"
         )
     lines.append("| **all** | | " + " | ".join(_cell(cell) for cell in matrix.totals) + " |")
+    if matrix.billing:
+        lines += [
+            "",
+            "### Billing audit",
+            "",
+            "Billed count / the same thing counted another way (the ratio farthest from 1), and the verdict"
+            " against the invariant's tolerance.",
+            "",
+            "| invariant | tolerance | " + " | ".join(escape(label) for label in labels) + " |",
+            "|---|---|" + "---|" * len(labels),
+        ]
+        for bill in matrix.billing:
+            cells = " | ".join(f"{ICONS[cell.colour]} {cell.text}" for cell in bill.cells)
+            lines.append(f"| {escape(bill.invariant)} | {escape(bill.tolerance)} | {cells} |")
     notable = [case for row in matrix.rows for case in row.cases if case.notable]
     if notable:
         lines += ["", "### Cases that broke or differ", ""]

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from conformance.report.records import CaseRecord, RunRecord
+from conformance.checks.billing import INVARIANTS
+from conformance.report.records import CaseRecord, InvariantResult, RunRecord
 
 Colour = Literal["green", "yellow", "red", "grey"]
 
@@ -96,14 +97,56 @@ class FeatureRow:
 
 
 @dataclass(frozen=True)
+class BillingCell:
+    """One run's result on one billing invariant: the ratio farthest from 1, and the verdict."""
+
+    result: InvariantResult | None
+
+    @property
+    def colour(self) -> Colour:
+        if self.result is None:
+            return "grey"
+        return "green" if self.result.verdict == "within" else "red"
+
+    @property
+    def text(self) -> str:
+        """``1.00 within``, ``1.51 over``, ``∞ over``, or ``n/a`` when the run measured nothing."""
+        if self.result is None:
+            return "n/a"
+        shown = self.result.ratio
+        return ("∞" if shown is None else f"{shown:.2f}") + f" {self.result.verdict}"
+
+    @property
+    def title(self) -> str:
+        """The samples behind the cell, for a tooltip."""
+        if self.result is None:
+            return "not measured in this run"
+        return "; ".join(
+            f"{sample.case} step {sample.step}: {sample.measured:g} vs {sample.reference:g}"
+            for sample in self.result.samples
+        )
+
+
+@dataclass(frozen=True)
+class BillingRow:
+    """One billing invariant across runs: what it compares, its tolerance, and each run's cell."""
+
+    invariant: str
+    compares: str
+    tolerance: str
+    cells: tuple[BillingCell, ...]
+
+
+@dataclass(frozen=True)
 class Matrix:
-    """Every feature (grouped by protocol, in suite order) by every run."""
+    """Every feature (grouped by protocol, in suite order) by every run, and the billing invariants."""
 
     columns: tuple[Column, ...]
     rows: tuple[FeatureRow, ...]
     totals: tuple[Cell, ...]
     ungrouped_totals: tuple[Cell, ...] | None = None
     """The totals without the grouped rows (None when no row is a group)."""
+    billing: tuple[BillingRow, ...] = ()
 
     def protocols(self) -> list[str]:
         return list(dict.fromkeys(row.protocol for row in self.rows))
@@ -157,7 +200,20 @@ def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
             cell_of([case.records[n] for row in rows if not row.group for case in row.cases])
             for n in range(len(columns))
         )
-    return Matrix(tuple(columns), tuple(rows), totals, ungrouped)
+    return Matrix(tuple(columns), tuple(rows), totals, ungrouped, billing_rows(runs))
+
+
+def billing_rows(runs: Sequence[RunRecord]) -> tuple[BillingRow, ...]:
+    """A row per billing invariant any run measured, in the order ``INVARIANTS`` lists them."""
+    results = [run.billing.by_name() if run.billing is not None else {} for run in runs]
+    measured = {name for result in results for name in result}
+    order = [name for name in INVARIANTS if name in measured] + sorted(measured - INVARIANTS.keys())
+    rows = []
+    for name in order:
+        cells = tuple(BillingCell(result.get(name)) for result in results)
+        known = next(cell.result for cell in cells if cell.result is not None)
+        rows.append(BillingRow(name, known.compares, known.tolerance, cells))
+    return tuple(rows)
 
 
 def cell_of(records: Sequence[CaseRecord | None]) -> Cell:

@@ -8,11 +8,13 @@ including files written before a member existed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from conformance.checks.billing import INVARIANTS, BillingVerdict, judge, ratio
 from conformance.engine.baseline import BaselineMark
 from conformance.engine.judge import breaks_gate
 from conformance.suite.model import BROKEN, LEVELS, NOT_JUDGED, OUTCOMES, Level, Outcome, Protocol, Side
@@ -426,6 +428,146 @@ class Evidence:
         )
 
 
+def _number(value: float) -> int | float:
+    """A count as JSON writes it: an integer when it is one."""
+    return int(value) if float(value).is_integer() else value
+
+
+@dataclass(frozen=True)
+class BillingSample:
+    """A billing measurement: the invariant, the step that measured it, the count the gateway billed and
+    the count it is judged against (and, in the run's billing section, the case that measured it)."""
+
+    invariant: str
+    step: int
+    measured: float
+    reference: float
+    case: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return ratio(self.measured, self.reference)
+
+    @property
+    def verdict(self) -> BillingVerdict:
+        """Within the invariant's tolerance, or over or under it (an unknown invariant: exact)."""
+        invariant = INVARIANTS.get(self.invariant)
+        if invariant is None:
+            return (
+                "within"
+                if self.measured == self.reference
+                else ("over" if self.measured > self.reference else "under")
+            )
+        return judge(invariant, self.measured, self.reference)
+
+    def to_json(self, judged: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"invariant": self.invariant}
+        if self.case:
+            out["case"] = self.case
+        out.update(step=self.step, measured=_number(self.measured), reference=_number(self.reference))
+        if judged:
+            shown = self.ratio
+            out.update(ratio=None if shown is None else round(shown, 6), verdict=self.verdict)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], case: str = "") -> BillingSample:
+        return cls(
+            data["invariant"], data["step"], data["measured"], data["reference"], data.get("case", case)
+        )
+
+
+@dataclass(frozen=True)
+class InvariantResult:
+    """One billing invariant over a run: its samples, the ratio farthest from 1, and the verdict."""
+
+    invariant: str
+    samples: tuple[BillingSample, ...]
+
+    @property
+    def worst(self) -> BillingSample:
+        """The sample out of tolerance (else any) whose ratio is farthest from 1 (an infinite one first)."""
+
+        def distance(sample: BillingSample) -> tuple[bool, float]:
+            shown = sample.ratio
+            far = float("inf") if shown is None or shown <= 0 else abs(math.log(shown))
+            return sample.verdict != "within", far
+
+        return max(self.samples, key=distance)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.worst.ratio
+
+    @property
+    def verdict(self) -> BillingVerdict:
+        return self.worst.verdict
+
+    @property
+    def compares(self) -> str:
+        invariant = INVARIANTS.get(self.invariant)
+        return invariant.compares if invariant else ""
+
+    @property
+    def tolerance(self) -> str:
+        invariant = INVARIANTS.get(self.invariant)
+        return invariant.tolerance if invariant else "exact"
+
+    @property
+    def why(self) -> str:
+        invariant = INVARIANTS.get(self.invariant)
+        return invariant.why if invariant else ""
+
+    def to_json(self) -> dict[str, Any]:
+        shown = self.ratio
+        return {
+            "invariant": self.invariant,
+            "compares": self.compares,
+            "tolerance": self.tolerance,
+            "why": self.why,
+            "ratio": None if shown is None else round(shown, 6),
+            "verdict": self.verdict,
+            "samples": [sample.to_json(judged=True) for sample in self.samples],
+        }
+
+
+@dataclass(frozen=True)
+class Billing:
+    """The billing audit of a run: each measured invariant, in the order ``INVARIANTS`` lists them."""
+
+    invariants: tuple[InvariantResult, ...]
+
+    @classmethod
+    def of(cls, cases: Iterable[CaseRecord]) -> Billing | None:
+        """The audit of the case records' samples, or None when no case measured anything."""
+        by_name: dict[str, list[BillingSample]] = {}
+        for case in cases:
+            for sample in case.billing:
+                by_name.setdefault(sample.invariant, []).append(replace(sample, case=case.id))
+        if not by_name:
+            return None
+        order = {name: n for n, name in enumerate(INVARIANTS)}
+        names = sorted(by_name, key=lambda name: (order.get(name, len(order)), name))
+        return cls(tuple(InvariantResult(name, tuple(by_name[name])) for name in names))
+
+    def by_name(self) -> dict[str, InvariantResult]:
+        return {result.invariant: result for result in self.invariants}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invariants": [result.to_json() for result in self.invariants]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Billing:
+        return cls(
+            tuple(
+                InvariantResult(
+                    item["invariant"], tuple(BillingSample.from_json(sample) for sample in item["samples"])
+                )
+                for item in data["invariants"]
+            )
+        )
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """One case's verdict and its evidence, as written to the run record."""
@@ -448,6 +590,7 @@ class CaseRecord:
     evidence: Evidence | None = None
     group: str | None = None
     capability: str | None = None
+    billing: tuple[BillingSample, ...] = ()
 
     @property
     def broken(self) -> bool:
@@ -498,6 +641,8 @@ class CaseRecord:
             out["group"] = self.group
         if self.capability:
             out["capability"] = self.capability
+        if self.billing:
+            out["billing"] = [sample.to_json() for sample in self.billing]
         return out
 
     @classmethod
@@ -528,6 +673,7 @@ class CaseRecord:
             evidence=evidence,
             group=data.get("group"),
             capability=data.get("capability"),
+            billing=tuple(BillingSample.from_json(sample) for sample in data.get("billing", ())),
         )
 
 
@@ -593,6 +739,8 @@ class RunRecord:
     cases: tuple[CaseRecord, ...]
     summary: Summary
     source: str = ""
+    billing: Billing | None = None
+    """The billing audit, from the cases' samples (None when no case measured anything)."""
 
     @property
     def complete(self) -> bool:
@@ -606,27 +754,27 @@ class RunRecord:
         return {case.id: case for case in self.cases}
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "run": self.info.to_json(),
             "summary": self.summary.to_json(),
-            "cases": [case.to_json() for case in self.cases],
         }
+        if self.billing is not None:
+            out["billing"] = self.billing.to_json()
+        out["cases"] = [case.to_json() for case in self.cases]
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], source: str = "") -> RunRecord:
-        return cls(
-            RunInfo.from_json(data["run"]),
-            tuple(CaseRecord.from_json(case) for case in data["cases"]),
-            Summary.from_json(data["summary"]),
-            source,
-        )
+        cases = tuple(CaseRecord.from_json(case) for case in data["cases"])
+        billing = Billing.from_json(data["billing"]) if data.get("billing") else Billing.of(cases)
+        return cls(RunInfo.from_json(data["run"]), cases, Summary.from_json(data["summary"]), source, billing)
 
     @classmethod
     def of(cls, info: RunInfo, cases: Sequence[CaseRecord], source: str = "") -> RunRecord:
-        """A run record whose summary is computed from its cases."""
-        return cls(info, tuple(cases), Summary.of(cases, info.complete), source)
+        """A run record whose summary and billing audit are computed from its cases."""
+        return cls(info, tuple(cases), Summary.of(cases, info.complete), source, Billing.of(cases))
 
     def with_info(self, **changes: Any) -> RunRecord:
         return replace(self, info=replace(self.info, **changes))

@@ -12,7 +12,7 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.streams.decode import Finding, JsonArrayStream, SseStream, decode_json_array, decode_sse
-from conformance.wire.exchange import Exchange
+from conformance.wire.exchange import Exchange, ProbeExchange
 
 StreamKind = Literal["sse", "json-array"]
 
@@ -154,11 +154,14 @@ def view_of(exchange: Exchange, kind: StreamKind) -> StreamView:
 def sniff_kind(exchange: Exchange) -> StreamKind | None:
     """The kind of stream an exchange carries, judged from the request and the response, or None.
 
-    Only a 200 is a stream. ``text/event-stream`` is SSE; a 200 to ``:streamGenerateContent`` without
-    ``alt=sse`` is a JSON array; a request body asking for ``"stream": true`` is SSE. Nothing else is.
+    Only a 200 is a stream; an SDK probe's chunks are a JSON array. ``text/event-stream`` is SSE; a 200 to
+    ``:streamGenerateContent`` without ``alt=sse`` is a JSON array; a request body asking for
+    ``"stream": true`` is SSE. Nothing else is.
     """
     if exchange.status != 200:
         return None
+    if isinstance(exchange, ProbeExchange):  # an SDK's stream iterator, recorded as a JSON array of chunks
+        return "json-array" if exchange.streamed and exchange.outcome == "returned" else None
     if exchange.media_type == "text/event-stream":
         return "sse"
     url = urlsplit(exchange.request.url)

@@ -10,11 +10,13 @@ from typing import Any
 from conformance.errors import ConfigError
 from conformance.suite.bodies import PayloadError, check_template
 from conformance.suite.model import (
+    SDK_CALLS,
     TRIGGER_NAMES,
     Case,
     Expectation,
     Policy,
     RequestSpec,
+    SdkCall,
     Step,
     UpstreamPart,
 )
@@ -44,11 +46,10 @@ def load_case_file(path: Path) -> list[Case]:
         policy = Policy(**raw.get("policy", {}))
         if policy.require > policy.repeat:
             raise ConfigError("policy.require exceeds policy.repeat", source=path, field=f"{where}.policy")
-        steps = [_step(raw["request"], raw["expect"], path, where, raw.get("upstream"))]
+        steps = [_step(raw["request"], raw["expect"], path, where, protocol, raw.get("upstream"))]
         for n, step in enumerate(raw.get("steps", []), start=1):
-            steps.append(
-                _step(step["request"], step["expect"], path, f"{where}.steps[{n - 1}]", step.get("upstream"))
-            )
+            at = f"{where}.steps[{n - 1}]"
+            steps.append(_step(step["request"], step["expect"], path, at, protocol, step.get("upstream")))
         cases.append(
             Case(
                 id=case_id,
@@ -74,8 +75,51 @@ def _step(
     expect: list[dict[str, Any]],
     path: Path,
     where: str,
+    protocol: str,
     upstream: dict[str, Any] | None = None,
 ) -> Step:
+    spec = _sdk_call(request, path, where, protocol) if "sdk" in request else _request(request, path, where)
+    expectations = _expectations(expect, path, f"{where}.expect")
+    probes = [n for n, e in enumerate(expectations) if e.check == "sdk"]
+    if isinstance(spec, SdkCall) and len(probes) != 1:
+        raise ConfigError(
+            "an SDK call is judged by exactly one `sdk` expectation (returns or raises)",
+            source=path,
+            field=f"{where}.expect",
+        )
+    if not isinstance(spec, SdkCall) and probes:
+        raise ConfigError(
+            "`sdk` judges an SDK call; this step is an HTTP request", source=path, field=f"{where}.expect"
+        )
+    return Step(
+        request=spec,
+        expect=expectations,
+        upstream=_upstream(upstream, path, f"{where}.upstream") if upstream is not None else None,
+    )
+
+
+def _sdk_call(request: dict[str, Any], path: Path, where: str, protocol: str) -> SdkCall:
+    call = SdkCall(request["sdk"], request["call"], request.get("args", {}), request.get("auth", "profile"))
+    if call.protocol != protocol:
+        raise ConfigError(
+            f"{call.sdk} speaks the {call.protocol} protocol, not this file's {protocol}",
+            source=path,
+            field=f"{where}.request.sdk",
+        )
+    if call.call not in SDK_CALLS[call.sdk]:
+        raise ConfigError(
+            f"{call.sdk} offers no call {call.call!r} to probes (one of {', '.join(SDK_CALLS[call.sdk])})",
+            source=path,
+            field=f"{where}.request.call",
+        )
+    try:
+        check_template(call.args, f"{where}.request.args")
+    except PayloadError as exc:
+        raise ConfigError(str(exc), source=path) from None
+    return call
+
+
+def _request(request: dict[str, Any], path: Path, where: str) -> RequestSpec:
     body = request.get("body")
     try:
         check_template(body, f"{where}.request.body")
@@ -88,7 +132,7 @@ def _step(
                 source=path,
                 field=f"{where}.request.body",
             )
-    spec = RequestSpec(
+    return RequestSpec(
         method=request.get("method", "POST" if ("body" in request or "raw_body" in request) else "GET"),
         path=request["path"],
         query={k: v if isinstance(v, dict) else str(v) for k, v in request.get("query", {}).items()},
@@ -97,11 +141,7 @@ def _step(
         raw_body=request.get("raw_body"),
         auth=request.get("auth", "profile"),
         stream=request.get("stream", "none"),
-    )
-    return Step(
-        request=spec,
-        expect=_expectations(expect, path, f"{where}.expect"),
-        upstream=_upstream(upstream, path, f"{where}.upstream") if upstream is not None else None,
+        protocol=request.get("protocol"),
     )
 
 

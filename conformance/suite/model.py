@@ -15,6 +15,8 @@ Capability = Literal["default", "image", "tts", "thinking", "gemini3"]
 """The model a case runs against: the profile's default, or its model for a capability some models lack."""
 TriggerName = Literal["prompt-block", "answer-block", "rate-limit", "overloaded", "server-error"]
 """The documented trigger prompts a profile may name (``triggers``), which cases use as ``{trigger:NAME}``."""
+SdkName = Literal["google-genai", "openai"]
+SdkAuth = Literal["profile", "invalid"]
 Side = Literal["response", "upstream"]
 """What an expectation judges: the gateway's response, or the request the gateway forwarded upstream."""
 Forwarding = Literal["always", "optional", "never"]
@@ -49,6 +51,62 @@ class RequestSpec:
     raw_body: str | None = None
     auth: AuthMode = "profile"
     stream: StreamMode = "none"
+    protocol: Protocol | None = None
+    """The route the request goes to when it is not the case's (a billing case comparing both routes)."""
+
+    @property
+    def template(self) -> Any:
+        """The part of the request built from templates (``$from``, triggers, media)."""
+        return self.body
+
+
+SDK_PROTOCOLS: dict[SdkName, Protocol] = {"google-genai": "gemini", "openai": "openai"}
+"""The route each official SDK speaks."""
+SDK_CALLS: dict[SdkName, tuple[str, ...]] = {
+    "google-genai": (
+        "models.generate_content",
+        "models.generate_content_stream",
+        "models.count_tokens",
+        "models.list",
+        "models.get",
+    ),
+    "openai": ("chat.completions.create", "models.list", "models.retrieve"),
+}
+"""The calls a probe may make with each SDK (``conformance/sdk/calls.py`` implements each)."""
+SDK_STREAMING_CALLS: frozenset[str] = frozenset({"models.generate_content_stream"})
+"""SDK calls that always answer with a stream iterator (``chat.completions.create`` does with ``stream``)."""
+
+
+@dataclass(frozen=True)
+class SdkCall:
+    """A step of an SDK probe: a call of an official SDK's async client, with its arguments as JSON.
+
+    ``call`` names the method below the client (``models.generate_content``); ``args`` are its keyword
+    arguments, templates included (``{model}``, ``$from``, ``$media``); ``auth: invalid`` configures the
+    client with a wrong key. The probe runs it against the provider's route for the SDK's protocol.
+    """
+
+    sdk: SdkName
+    call: str
+    args: Any = None
+    auth: SdkAuth = "profile"
+
+    @property
+    def protocol(self) -> Protocol:
+        return SDK_PROTOCOLS[self.sdk]
+
+    @property
+    def stream(self) -> StreamMode:
+        """``json-array`` for a call answered by a stream iterator: the probe records its chunks as a JSON
+        array, which the stream checks read as they read Google's JSON-array stream."""
+        streamed = self.call in SDK_STREAMING_CALLS or (
+            isinstance(self.args, dict) and self.args.get("stream") is True
+        )
+        return "json-array" if streamed else "none"
+
+    @property
+    def template(self) -> Any:
+        return self.args
 
 
 @dataclass(frozen=True)
@@ -76,7 +134,7 @@ class UpstreamPart:
 class Step:
     """A request and what its response (and, with an upstream part, the forwarded request) must satisfy."""
 
-    request: RequestSpec
+    request: RequestSpec | SdkCall
     expect: tuple[Expectation, ...]
     upstream: UpstreamPart | None = None
 
@@ -111,6 +169,17 @@ class Case:
     reference_only: bool = False
     model: Capability = "default"
     group: str | None = None
+
+    @property
+    def sdks(self) -> tuple[SdkName, ...]:
+        """The official SDKs the case's steps call (none for a case of raw HTTP requests)."""
+        return tuple(dict.fromkeys(s.request.sdk for s in self.steps if isinstance(s.request, SdkCall)))
+
+    def step_protocol(self, index: int) -> Protocol:
+        """The route step ``index`` goes to: its own, else the case's."""
+        if index < len(self.steps):
+            return self.steps[index].request.protocol or self.protocol
+        return self.protocol
 
     @property
     def needs_upstream(self) -> bool:

@@ -2,6 +2,8 @@
 
 * ``{$from: "N#/pointer"}`` is the value at that pointer of step N's response (a later step replays
   part of an earlier answer, e.g. the model turn with its thoughtSignature and functionCall ids).
+* ``{$text_of: N}`` is the answer text of step N's response (the text parts of its first candidate or
+  choice joined, thought parts left out): what a billing case counts with ``countTokens``.
 * ``{$replies: {to: "N#/pointer", response: {...}}}`` as an element of a list is replaced by one
   reply per function call found at the pointer of step N's response: for a Gemini ``Content``, one
   ``{functionResponse: {name, id?, response}}`` part per ``functionCall`` part (the id only when the
@@ -22,6 +24,7 @@ from typing import Any
 from conformance import pointer as jp
 
 FROM = "$from"
+TEXT_OF = "$text_of"
 REPLIES = "$replies"
 TRIGGER = re.compile(r"\{trigger:(?P<name>[a-z0-9][a-z0-9-]*)\}")
 
@@ -36,10 +39,13 @@ class StepReferenceError(Exception):
 
 StepBody = Callable[[int], Any]
 """The JSON body of step N's response (raises ``conformance.errors.Undecodable`` when it is not JSON)."""
+StepText = Callable[[int], "str | None"]
+"""The answer text of step N's response (None when it has none)."""
 
 
-def fill_from(template: Any, body_of: StepBody) -> Any:
-    """Replace every ``$from`` and ``$replies`` of a request template with values of earlier responses."""
+def fill_from(template: Any, body_of: StepBody, text_of: StepText | None = None) -> Any:
+    """Replace every ``$from``, ``$text_of`` and ``$replies`` of a request template with values of earlier
+    responses."""
     if isinstance(template, dict):
         if set(template) == {FROM}:
             step_text, _, pointer = template[FROM].partition("#")
@@ -48,14 +54,20 @@ def fill_from(template: Any, body_of: StepBody) -> Any:
             if not found:
                 raise StepReferenceError(f"step {step} response has nothing at {pointer} to send on")
             return found[0][1]
-        return {key: fill_from(value, body_of) for key, value in template.items()}
+        if set(template) == {TEXT_OF}:
+            step = int(template[TEXT_OF])
+            text = text_of(step) if text_of is not None else None
+            if not text:
+                raise StepReferenceError(f"step {step} response has no answer text to send on")
+            return text
+        return {key: fill_from(value, body_of, text_of) for key, value in template.items()}
     if isinstance(template, list):
         filled: list[Any] = []
         for item in template:
             if isinstance(item, dict) and set(item) == {REPLIES}:
                 filled.extend(_replies(item[REPLIES], body_of))
             else:
-                filled.append(fill_from(item, body_of))
+                filled.append(fill_from(item, body_of, text_of))
         return filled
     return template
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from conformance.errors import Undecodable
 
@@ -106,3 +106,24 @@ class Exchange:
     @property
     def is_json(self) -> bool:
         return self._decoded[0]
+
+
+ProbeOutcome = Literal["returned", "raised"]
+
+
+@dataclass(frozen=True)
+class ProbeExchange(Exchange):
+    """An official SDK's call and what it gave back, in the shape checks read.
+
+    ``request`` describes the call (method ``SDK``, the SDK and call as the URL, the call's arguments and
+    the HTTP requests the SDK made as the body). ``status`` is the last HTTP status the SDK received;
+    ``body`` is JSON: the returned object's attributes as user code reads them (a JSON array of them, one
+    per chunk, for a stream), or the raised exception's attributes. ``classes`` are the qualified names
+    of the returned object's class (a chunk's, an item's) or of the exception's classes, most derived
+    first. A probe that got no answer at all (no connection, a timeout) is a transport error instead.
+    """
+
+    sdk: str = ""
+    outcome: ProbeOutcome = "returned"
+    classes: tuple[str, ...] = ()
+    streamed: bool = False

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from conformance.reference.faults.fault import BOTH, Fault, at
-from conformance.reference.faults.seams import ERROR, STREAM_ERROR, Call
-from conformance.reference.protocols.errors import GoogleError, OpenAIError, OpenAIErrorType
+from conformance.reference.faults.seams import ERROR, ERROR_BODY, STREAM_ERROR, Call, ErrorBody
+from conformance.reference.protocols.errors import (
+    CANONICAL_BY_HTTP,
+    GoogleError,
+    OpenAIError,
+    OpenAIErrorType,
+)
 
 
 class ErrorsAs500(Fault):
@@ -49,6 +54,8 @@ class ErrorsOpenAIEnvelope(Fault):
         "gemini/errors/missing-key",
         "gemini/errors/rate-limit",
         "gemini/errors/server-error",
+        "gemini/sdk/bad-key",
+        "gemini/sdk/unknown-model",
     )
 
     @at(ERROR)
@@ -57,6 +64,59 @@ class ErrorsOpenAIEnvelope(Fault):
             return error
         kind: OpenAIErrorType = "server_error" if error.http_status >= 500 else "invalid_request_error"
         return OpenAIError(error.http_status, error.message, kind, None, error.status.lower())
+
+
+class ErrorStatusOmitted(Fault):
+    """Native error bodies carry code and message but no status ({"error": {"code": 400, "message": ...}}),
+    so google-genai raises its ClientError with status None and code that branches on the status breaks."""
+
+    name = "error-status-omitted"
+    bug_class = "F41"
+    protocol = "gemini"
+    feature = "error-envelope"
+    caught_by = (
+        "gemini/errors/bad-key",
+        "gemini/errors/unknown-model",
+        "gemini/sdk/bad-key",
+        "gemini/sdk/unknown-model",
+    )
+
+    @at(ERROR_BODY)
+    def without_status(self, sent: ErrorBody, call: Call) -> ErrorBody:
+        error = sent.body.get("error") if call.protocol == "gemini" and isinstance(sent.body, dict) else None
+        if not isinstance(error, dict):
+            return sent
+        return ErrorBody(sent.http_status, {"error": {k: v for k, v in error.items() if k != "status"}})
+
+
+class OpenAIErrorsInGoogleEnvelope(Fault):
+    """OpenAI-route errors are passed through in Google's google.rpc form ({"error": {"code": 401,
+    "message", "status": "UNAUTHENTICATED"}}) instead of OpenAI's {message, type, param, code}, so the
+    openai SDK's exception has no type and a numeric code."""
+
+    name = "openai-errors-google-envelope"
+    bug_class = "F41"
+    protocol = "openai"
+    feature = "error-envelope"
+    caught_by = (
+        "openai/errors/bad-key",
+        "openai/errors/unknown-model",
+        "openai/sdk/bad-key",
+        "openai/sdk/unknown-model",
+    )
+
+    @at(ERROR_BODY)
+    def google_envelope(self, sent: ErrorBody, call: Call) -> ErrorBody:
+        error = sent.body.get("error") if call.protocol == "openai" and isinstance(sent.body, dict) else None
+        if not isinstance(error, dict):
+            return sent
+        status = sent.http_status
+        google = {
+            "code": status,
+            "message": error.get("message", ""),
+            "status": CANONICAL_BY_HTTP.get(status, "UNKNOWN"),
+        }
+        return ErrorBody(status, {"error": google})
 
 
 class StreamErrorAs200(Fault):

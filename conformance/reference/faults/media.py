@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from conformance.reference.faults.fault import BOTH, Fault, at
-from conformance.reference.faults.seams import ASGI, REQUEST, Call
+from conformance.reference.faults.seams import ASGI, FORWARDED, REQUEST, Call, Forwarded
+from conformance.reference.model.engine import Prompt, Turn
 from conformance.reference.protocols.errors import ProtocolError, invalid_argument, openai_invalid
 from conformance.reference.protocols.media_input import family_of
 from conformance.suite.samples import load_media
@@ -165,6 +167,8 @@ class MediaDropped(Fault):
         "gemini/multimodal/audio-mpeg",
         "gemini/media-resolution/low-counts-fewer",
         "openai/multimodal/file-pdf",
+        "gemini/sdk/media",
+        "openai/sdk/media",
     )
 
     @at(REQUEST)
@@ -427,6 +431,36 @@ class InvalidBase64Accepted(Fault):
             if isinstance(audio.get("data"), str):
                 audio["data"] = _lenient_base64(audio["data"])
         return body
+
+
+class StrippedImageBilled(Fault):
+    """Images are stripped before the model sees them but still billed: countTokens (forwarded without
+    them) leaves them out, while generateContent reports their IMAGE tokens in promptTokenCount and
+    promptTokensDetails as if the model had read them (it answers that it cannot tell)."""
+
+    name = "stripped-image-billed"
+    bug_class = "F36"
+    protocol = "gemini"
+    feature = "billing"
+    caught_by = ("gemini/billing/prompt-vs-count-media",)
+
+    @at(FORWARDED)
+    def stripped(self, forwarded: Forwarded, call: Call) -> Forwarded:
+        if call.protocol != "gemini":
+            return forwarded
+        counted = call.method != "countTokens"
+
+        def strip(turn: Turn) -> Turn:
+            media = tuple(
+                dataclasses.replace(item, word=None) if item.modality == "IMAGE" else item
+                for item in turn.media
+                if counted or item.modality != "IMAGE"
+            )
+            return dataclasses.replace(turn, media=media)
+
+        prompt = forwarded.prompt
+        stripped = Prompt(tuple(strip(turn) for turn in prompt.turns), prompt.system)
+        return dataclasses.replace(forwarded, prompt=stripped)
 
 
 # -- in front of the gateway -------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class JSONModeDropped(Fault):
         "openai/json-mode/json-object",
         "openai/json-mode/json-schema",
         "gemini/json-mode/lowercase-types",
+        "gemini/sdk/json-schema",
+        "openai/sdk/json-schema",
     )
 
     @at(FORWARDED)

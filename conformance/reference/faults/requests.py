@@ -244,6 +244,8 @@ class SystemInstructionDropped(Fault):
         "openai/chat/system-messages-first",
         "openai/chat/system-messages-second",
         "openai/unicode/system-message",
+        "gemini/sdk/system-instruction",
+        "openai/sdk/system-message",
     )
 
     @at(FORWARDED)
@@ -332,6 +334,8 @@ class StopSequencesDropped(Fault):
         "openai/sampling/stop",
         "openai/sampling/stop-string",
         "openai/sampling/stop-string-streamed",
+        "gemini/sdk/generation-config",
+        "openai/sdk/sampling",
     )
 
     @at(FORWARDED)
@@ -354,6 +358,8 @@ class MaxTokensDropped(Fault):
         "gemini/streaming-sse/max-tokens",
         "gemini/streaming-json-array/max-tokens",
         "openai/streaming/length",
+        "gemini/sdk/generation-config",
+        "openai/sdk/sampling",
     )
 
     @at(FORWARDED)

@@ -65,6 +65,7 @@ class SnakeCaseOutput(Fault):
     caught_by = (
         "gemini/streaming-sse/camel-case-keys",
         "gemini/text/camel-case-keys",
+        "gemini/sdk/text",
     )
 
     @at(DOCUMENT)
@@ -128,7 +129,10 @@ class OpenAIMessageMissing(Fault):
     bug_class = "F45"
     protocol = "openai"
     feature = "openai-response-shape"
-    caught_by = ("openai/chat/basic",)
+    caught_by = (
+        "openai/chat/basic",
+        "openai/sdk/text",
+    )
 
     @at(RESPONSE)
     def without_message(self, body: dict[str, Any], call: Call) -> dict[str, Any]:

@@ -50,6 +50,8 @@ class UnknownModelFallback(Fault):
         "gemini/streaming-sse/unknown-model",
         "openai/errors/unknown-model",
         "openai/streaming/unknown-model",
+        "gemini/sdk/unknown-model",
+        "openai/sdk/unknown-model",
     )
 
     @at(MODEL)
@@ -64,7 +66,10 @@ class ModelsOpenAIShape(Fault):
     bug_class = "F44"
     protocol = "gemini"
     feature = "models-list"
-    caught_by = ("gemini/models/list",)
+    caught_by = (
+        "gemini/models/list",
+        "gemini/sdk/models-list",
+    )
 
     @at(REQUEST)
     def paging_unread(self, query: Any, call: Call) -> Any:
@@ -92,6 +97,7 @@ class CountTokensZero(Fault):
     caught_by = (
         "gemini/count-tokens/contents",
         "gemini/count-tokens/generate-content-request",
+        "gemini/sdk/count-tokens",
     )
 
     @at(RESPONSE)

@@ -10,7 +10,7 @@ an area module says where one must follow another.
 
 ``SEAMS`` below is the whole set, each with the value that flows through it and where it is applied. The
 small value types that exist only to be passed through a seam (``Call``, ``Forwarded``, ``Usage``,
-``Framing``, ``Outbound``, ``Inbound``) live here too.
+``Framing``, ``ErrorBody``, ``Outbound``, ``Inbound``) live here too.
 
 The forwarding reference (``conformance serve --forward-to``, ``reference/forward.py``) applies the seams
 of the forwarding area (``outbound``, ``inbound``, ``upstream_event``, ``reply_headers``) and a few shared
@@ -108,6 +108,14 @@ class Usage:
     total: int
     tool_use: int = 0
     cached: int = 0
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """An error answer as it goes on the wire: the HTTP status and the JSON body."""
+
+    http_status: int
+    body: Any
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,12 @@ ERROR: Seam[GoogleError | OpenAIError, Call] = Seam(
     " rendered",
     "render_error of gemini.py and openai.py (so every error, 404s of unknown routes included)",
 )
+ERROR_BODY: Seam[ErrorBody, Call] = Seam(
+    "error_body",
+    "an error answer's JSON body as rendered from the error (google.rpc.Status or OpenAI's ErrorResponse)"
+    " with its HTTP status, before it is encoded (see ErrorBody)",
+    "render_error of gemini.py and openai.py, after the ``error`` seam",
+)
 STREAM_ERROR: Seam[GoogleError | OpenAIError | None, Call] = Seam(
     "stream_error",
     "an error met while preparing a streamed answer; None hides it behind a 200 with an empty stream",
@@ -332,6 +346,7 @@ SEAMS: dict[str, Seam[Any, Any]] = {
         FRAMES,
         FRAMING,
         ERROR,
+        ERROR_BODY,
         STREAM_ERROR,
         OUTBOUND,
         INBOUND,

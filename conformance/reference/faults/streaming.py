@@ -101,6 +101,7 @@ class SseEventLines(Fault):
     caught_by = (
         "gemini/streaming-sse/framing",
         "openai/streaming/framing",
+        "gemini/sdk/stream",
     )
 
     @at(FRAMING)
@@ -115,7 +116,10 @@ class DoneOnNativeStream(Fault):
     bug_class = "F08"
     protocol = "gemini"
     feature = "streaming-sse"
-    caught_by = ("gemini/streaming-sse/framing",)
+    caught_by = (
+        "gemini/streaming-sse/framing",
+        "gemini/sdk/stream",
+    )
 
     @at(FRAMING)
     def done(self, framing: Framing, call: Call) -> Framing:
@@ -196,6 +200,8 @@ class StreamCumulativeText(Fault):
         "gemini/streaming-sse/text-matches-non-streaming",
         "openai/streaming/content-deltas",
         "openai/streaming/content-matches-non-streaming",
+        "gemini/sdk/stream",
+        "openai/sdk/stream",
     )
 
     @at(TEXT_DELTAS)
@@ -446,7 +452,10 @@ class IncludeUsageIgnored(Fault):
     bug_class = "F09"
     protocol = "openai"
     feature = "streaming"
-    caught_by = ("openai/streaming/include-usage",)
+    caught_by = (
+        "openai/streaming/include-usage",
+        "openai/sdk/stream",
+    )
 
     @at(STREAM_EVENTS)
     def no_usage(self, events: Events, call: Call) -> Events:

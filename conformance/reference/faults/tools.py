@@ -52,6 +52,8 @@ class ToolsDropped(Fault):
         "gemini/code-execution/failure-streamed",
         "gemini/function-calling/no-parameters",
         "openai/tools/no-parameters",
+        "gemini/sdk/function-calling-round-trip",
+        "openai/sdk/tool-call-round-trip",
     )
 
     @at(FORWARDED)
@@ -188,6 +190,7 @@ class ToolCallArgumentsObject(Fault):
         "openai/tools/enum-parameter",
         "openai/tools/round-trip-gemini3",
         "openai/unicode/tool-arguments",
+        "openai/sdk/tool-call-round-trip",
     )
 
     @at(RESPONSE)
@@ -283,6 +286,8 @@ class ThoughtSignatureDropped(Fault):
         "gemini/function-calling/thought-signature-round-trip-gemini3",
         "gemini/streaming-sse/thought-signature-round-trip",
         "gemini/streaming-sse/thought-signature-round-trip-gemini3",
+        "gemini/sdk/function-calling-round-trip",
+        "gemini/sdk/function-calling-round-trip-gemini3",
     )
 
     @at(GENERATION)

@@ -24,6 +24,7 @@ from conformance.reference.faults.seams import (
     CREDENTIALS,
     DOCUMENT,
     ERROR,
+    ERROR_BODY,
     FORWARDED,
     FRAMING,
     GENERATION,
@@ -34,6 +35,7 @@ from conformance.reference.faults.seams import (
     STREAM_ERROR,
     USAGE,
     Call,
+    ErrorBody,
     Forwarded,
     Framing,
     Method,
@@ -95,7 +97,8 @@ def render_error(error: GoogleError | OpenAIError, active: ActiveFaults, call: C
     if isinstance(error, OpenAIError):  # pragma: no cover - these handlers raise GoogleErrors
         error = GoogleError(error.http_status, error.message)
     shown = active.apply(ERROR, error, call)
-    response = gemini_response(shown.body(), shown.http_status)
+    sent = active.apply(ERROR_BODY, ErrorBody(shown.http_status, shown.body()), call)
+    response = gemini_response(sent.body, sent.http_status)
     for name, value in shown.headers:
         response.headers[name] = value
     return response

@@ -22,6 +22,7 @@ from conformance.reference.faults.seams import (
     CREDENTIALS,
     DOCUMENT,
     ERROR,
+    ERROR_BODY,
     FORWARDED,
     FRAMING,
     GENERATION,
@@ -32,6 +33,7 @@ from conformance.reference.faults.seams import (
     STREAM_ERROR,
     USAGE,
     Call,
+    ErrorBody,
     Forwarded,
     Framing,
     Method,
@@ -105,7 +107,8 @@ def render_error(error: OpenAIError | GoogleError, active: ActiveFaults, call: C
     if isinstance(error, GoogleError):  # pragma: no cover - these handlers raise OpenAIErrors
         error = OpenAIError(error.http_status, error.message)
     shown = active.apply(ERROR, error, call)
-    response = openai_response(shown.body(), shown.http_status)
+    sent = active.apply(ERROR_BODY, ErrorBody(shown.http_status, shown.body()), call)
+    response = openai_response(sent.body, sent.http_status)
     for name, value in shown.headers:
         response.headers[name] = value
     return response
