@@ -588,6 +588,8 @@ class CaseRecord:
     rounds: tuple[str, ...] = ()
     baseline: BaselineMark | None = None
     evidence: Evidence | None = None
+    group: str | None = None
+    capability: str | None = None
     billing: tuple[BillingSample, ...] = ()
 
     @property
@@ -635,6 +637,10 @@ class CaseRecord:
             out["rounds"] = list(self.rounds)
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_json()
+        if self.group:
+            out["group"] = self.group
+        if self.capability:
+            out["capability"] = self.capability
         if self.billing:
             out["billing"] = [sample.to_json() for sample in self.billing]
         return out
@@ -665,6 +671,8 @@ class CaseRecord:
             rounds=tuple(data.get("rounds", ())),
             baseline=baseline,
             evidence=evidence,
+            group=data.get("group"),
+            capability=data.get("capability"),
             billing=tuple(BillingSample.from_json(sample) for sample in data.get("billing", ())),
         )
 

@@ -132,7 +132,7 @@ def open_target(
         return
     from conformance.reference.app import create_app
     from conformance.reference.faults.registry import FAULTS
-    from conformance.reference.model.safety import TRIGGERS
+    from conformance.reference.model.triggers import TRIGGERS
     from conformance.reference.server import ReferenceServer
 
     unknown = [name for name in faults if name not in FAULTS]
@@ -158,6 +158,7 @@ def open_target(
             api_key=key,
             faults=faults,
             stream_delay=stream_delay,
+            retry_after=0,  # the trigger prompts' 429 and 503 ask for no wait: retries cost nothing here
         )
     with ReferenceServer(app) as server:
         # The reference's own trigger prompts replace the profile's: they are what this target answers to.
