@@ -64,6 +64,7 @@ RESPONSE_SCHEMAS: tuple[tuple[str, str, str, str], ...] = (
     ("gemini", "none", r":countTokens$", "gemini/CountTokensResponse"),
     ("gemini", "none", r"^/models$", "gemini/ListModelsResponse"),
     ("gemini", "none", r"^/models/[^/:]+$", "gemini/Model"),
+    ("gemini", "none", r"^/cachedContents$", "gemini/CachedContent"),
     ("openai", "none", r"^/chat/completions$", "openai/ChatCompletion"),
     ("openai", "sse", r"^/chat/completions$", "openai/ChatCompletionChunk"),
     ("openai", "none", r"^/models$", "openai/ModelList"),
@@ -115,7 +116,15 @@ SDK_BODY_CHECKS = frozenset(
 """The checks that read what an SDK returned or raised (its dump): one of them joins every ``sdk`` check."""
 
 PUBLIC_HOSTS = frozenset(
-    {"ai.google.dev", "cloud.google.com", "protobuf.dev", "platform.openai.com", "github.com"}
+    {
+        "ai.google.dev",
+        "cloud.google.com",
+        "protobuf.dev",
+        "platform.openai.com",
+        "github.com",
+        "www.rfc-editor.org",
+        "html.spec.whatwg.org",
+    }
 )
 """Hosts of public documents a reference may point to; add one after checking that its pages are public."""
 PINNED_GITHUB_FILE = re.compile(r"^/[^/]+/[^/]+/blob/[0-9a-f]{40}/\S+$")

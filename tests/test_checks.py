@@ -203,6 +203,33 @@ GOOD_AND_BAD: list[tuple[str, Any, Exchange, Exchange, str]] = [
         "expected at least the sum 4",
     ),
     (
+        "sum",
+        {
+            "total": "/usageMetadata/candidatesTokenCount",
+            "of": ["/usageMetadata/candidatesTokensDetails/*/tokenCount"],
+        },
+        exchange(
+            {
+                "usageMetadata": {
+                    "candidatesTokenCount": 1296,
+                    "candidatesTokensDetails": [
+                        {"modality": "TEXT", "tokenCount": 6},
+                        {"modality": "IMAGE", "tokenCount": 1290},
+                    ],
+                }
+            }
+        ),
+        exchange(
+            {
+                "usageMetadata": {
+                    "candidatesTokenCount": 1296,
+                    "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": 6}],
+                }
+            }
+        ),
+        "expected the sum 6",
+    ),
+    (
         "error",
         {"status": "INVALID_ARGUMENT"},
         exchange({"error": {"code": 400, "message": "m", "status": "INVALID_ARGUMENT"}}, 400),

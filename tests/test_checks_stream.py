@@ -701,6 +701,39 @@ GOOD_AND_BAD: list[tuple[str, Any, Exchange, Exchange, str, str]] = [
         "expected at least 1 functionCall part(s) in the stream, got 0",
         "gemini",
     ),
+    # events: some, whole, count
+    (
+        "events",
+        {"which": "some", "expect": [{"json": {"at": "/candidates/0/finishReason", "equals": "STOP"}}]},
+        gsse(GEMINI_EVENTS),
+        gsse(GEMINI_EVENTS[:2]),
+        "no event of 2 meets every expectation (the first: event 0",
+        "gemini",
+    ),
+    (
+        "events",
+        {"which": "whole", "expect": [{"text": {"equals": "PINEAPPLE"}}]},
+        gsse(GEMINI_EVENTS),
+        gsse(GEMINI_EVENTS[:2]),
+        'the whole stream: answer text of candidate 0: expected "PINEAPPLE", got "PINEAPP"',
+        "gemini",
+    ),
+    (
+        "events",
+        {"which": "whole", "expect": [{"parts": {"kind": "thought", "count": 1, "before": "text"}}]},
+        gsse([gemini_event("", parts=[{"text": "Hm", "thought": True}]), *GEMINI_EVENTS]),
+        gsse([*GEMINI_EVENTS, gemini_event("", parts=[{"text": "Hm", "thought": True}])]),
+        "a thought part comes after the text part",
+        "gemini",
+    ),
+    (
+        "events",
+        {"count": 1, "expect": [{"json": {"at": "/candidates", "exists": False}}]},
+        gsse([{"promptFeedback": {"blockReason": "SAFETY"}}]),
+        gsse([{"promptFeedback": {"blockReason": "SAFETY"}}] * 2),
+        "expected 1 event(s) holding a JSON object, got 2",
+        "gemini",
+    ),
 ]
 
 

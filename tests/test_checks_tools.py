@@ -198,6 +198,20 @@ GOOD_AND_BAD: list[tuple[str, Any, Exchange, Exchange, str]] = [
         "expected a non-empty id",
     ),
     (
+        "function_calls",
+        {"args": {"city": {"contains": "Zürich"}}},
+        exchange(parts(call(args={"city": "Zürich"}))),
+        exchange(parts(call(args={"city": "Z?rich"}))),
+        'argument "city": expected "Z?rich" to contain "Zürich"',
+    ),
+    (
+        "function_calls",
+        {"args": {"unit": {"one_of": ["C", "F"]}}},
+        exchange(parts(call(args={"unit": "C"}))),
+        exchange(parts(call(args={"city": "Paris"}))),
+        'the call has no argument "unit"',
+    ),
+    (
         "parts",
         {"kind": "thought", "count": {"min": 1}, "before": "text"},
         exchange(parts(THOUGHT, {"text": "PINEAPPLE"})),

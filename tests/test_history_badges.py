@@ -36,7 +36,9 @@ NIGHTS = ("clean", "fault", "clean", "fault")
 def runs(all_cases, schemas, tmp_path_factory) -> dict[str, RunRecord]:
     """A clean run, a run with errors-as-500, and a clean run of another profile, all at once."""
     folder = tmp_path_factory.mktemp("runs")
-    cases = tuple(select(all_cases, "errors"))
+    # errors-as-500 breaks every error case but server-error, whose answer is a 500: without it the feature's
+    # pass rate swings from 100% to 0% and back
+    cases = tuple(select(all_cases, "errors and not server-error"))
     reference = dataclasses.replace(load_provider("reference"), embedded=True)
     rivus = dataclasses.replace(load_provider("rivus"), embedded=True, base_url=None)
     plans = [

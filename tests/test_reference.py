@@ -457,7 +457,7 @@ BAD_NATIVE: list[tuple[str, Any, str]] = [
     (
         "safety-not-list",
         {"contents": GOOD_CONTENTS, "safetySettings": {"category": "x"}},
-        "'safety_settings'",
+        "safety_settings[0].category",
     ),
     (
         "safety-category",
@@ -542,12 +542,11 @@ FULL_FIELDS: dict[str, Any] = {
         "seed": 7,
         "responseLogprobs": False,
         "logprobs": 2,
-        "thinkingConfig": {"thinkingBudget": 128, "includeThoughts": False, "thinkingLevel": "low"},
+        "thinkingConfig": {"thinkingBudget": 128, "includeThoughts": False},
     },
     "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
     "tools": [{"functionDeclarations": [{"name": "f", "parameters_json_schema": {"type": "object"}}]}],
     "toolConfig": {"functionCallingConfig": {"mode": "AUTO"}},
-    "cachedContent": "cachedContents/abc",
     "labels": {"team": "qa"},
 }
 
@@ -662,13 +661,16 @@ def test_usage_arithmetic(client: httpx.Client) -> None:
     usage = gen_ok(client, body)["usageMetadata"]
     assert usage["promptTokenCount"] == 4 + 7 + 3 + 7
     assert usage["candidatesTokenCount"] == 3
-    assert usage["totalTokenCount"] == usage["promptTokenCount"] + usage["candidatesTokenCount"]
+    # gemini-2.5-flash thinks by default: "Thinking about the request: Reply with exactly: A, B"
+    assert usage["thoughtsTokenCount"] == 12
+    assert usage["totalTokenCount"] == usage["promptTokenCount"] + usage["candidatesTokenCount"] + 12
     assert usage["promptTokensDetails"] == [{"modality": "TEXT", "tokenCount": usage["promptTokenCount"]}]
 
 
 def test_zero_counts_are_omitted(client: httpx.Client) -> None:
-    usage = gen_ok(client, {"contents": [user("Reply with exactly:")]})["usageMetadata"]
-    assert "candidatesTokenCount" not in usage
+    body = {"contents": [user("Reply with exactly:")]}
+    usage = gen_ok(client, body, model="gemini-2.0-flash")["usageMetadata"]  # a model that does not think
+    assert "candidatesTokenCount" not in usage and "thoughtsTokenCount" not in usage
     assert usage["totalTokenCount"] == usage["promptTokenCount"] == 4
 
 
@@ -737,6 +739,8 @@ def test_models_list_and_get(client: httpx.Client) -> None:
         "models/gemini-2.5-flash-lite",
         "models/gemini-2.0-flash",
         "models/gemini-3-flash-preview",
+        "models/gemini-2.5-flash-image",
+        "models/gemini-2.5-flash-preview-tts",
     ]
     first = body["models"][0]
     for field in (
@@ -771,7 +775,7 @@ def test_models_pagination(client: httpx.Client) -> None:
         token = body.get("nextPageToken")
         if not token:
             break
-    assert pages == 3 and len(seen) == 5 == len(set(seen))
+    assert pages == 4 and len(seen) == 7 == len(set(seen))
     snake = client.get(f"{NATIVE}/models", params={"key": KEY, "page_size": "4"}).json()
     assert len(snake["models"]) == 4 and "nextPageToken" in snake
     bad = client.get(f"{NATIVE}/models", params={"key": KEY, "pageToken": "garbage"})
@@ -887,7 +891,8 @@ def test_openai_max_tokens_stop_and_n(client: httpx.Client) -> None:
         "message": {"role": "assistant", "content": "1, 2"},
         "finish_reason": "length",
     }
-    assert both["usage"]["completion_tokens"] == 3
+    reasoning = both["usage"]["completion_tokens_details"]["reasoning_tokens"]
+    assert reasoning > 0 and both["usage"]["completion_tokens"] == 3 + reasoning
     one = chat_ok(client, chat_body(count, max_completion_tokens=5))
     assert one["choices"][0]["message"]["content"] == "1, 2, 3"
     stopped = chat_ok(client, chat_body(count, stop="4"))
@@ -895,7 +900,13 @@ def test_openai_max_tokens_stop_and_n(client: httpx.Client) -> None:
     assert stopped["choices"][0]["finish_reason"] == "stop"
     many = chat_ok(client, chat_body(count, n=3, stop=["3"]))
     assert [choice["index"] for choice in many["choices"]] == [0, 1, 2]
-    assert many["usage"] == {"prompt_tokens": 5, "completion_tokens": 12, "total_tokens": 17}
+    thought = many["usage"]["completion_tokens_details"]["reasoning_tokens"] // 3  # each choice thought
+    assert many["usage"] == {
+        "prompt_tokens": 5,
+        "completion_tokens": 12 + 3 * thought,
+        "total_tokens": 17 + 3 * thought,
+        "completion_tokens_details": {"reasoning_tokens": 3 * thought},
+    }
 
 
 def test_openai_usage_matches_native(client: httpx.Client) -> None:
@@ -910,7 +921,10 @@ def test_openai_usage_matches_native(client: httpx.Client) -> None:
         },
     )["usageMetadata"]
     assert usage["prompt_tokens"] == native_usage["promptTokenCount"]
-    assert usage["completion_tokens"] == native_usage["candidatesTokenCount"] == 3
+    assert native_usage["candidatesTokenCount"] == 3
+    # OpenAI's completion tokens include the reasoning tokens, which Gemini reports apart
+    assert usage["completion_tokens_details"] == {"reasoning_tokens": native_usage["thoughtsTokenCount"]}
+    assert usage["completion_tokens"] == 3 + native_usage["thoughtsTokenCount"]
 
 
 # -- prefixes ------------------------------------------------------------------------------------
@@ -926,7 +940,7 @@ def test_prefix_profiles(gemini_prefix: str, openai_prefix: str) -> None:
     with ReferenceServer(app) as running, httpx.Client(base_url=running.base_url, timeout=5) as client:
         assert text_of(gen_ok(client, SIMPLE, prefix=gemini_prefix)) == "PONG"
         assert native(client, "countTokens", SIMPLE, prefix=gemini_prefix).json()["totalTokens"] == 5
-        assert len(client.get(f"{gemini_prefix}/models", params={"key": KEY}).json()["models"]) == 5
+        assert len(client.get(f"{gemini_prefix}/models", params={"key": KEY}).json()["models"]) == 7
         reply = chat_ok(client, chat_body(msg("user", "Reply with exactly: PONG")), prefix=openai_prefix)
         assert reply["choices"][0]["message"]["content"] == "PONG"
         listed = client.get(f"{openai_prefix}/models", headers={"Authorization": f"Bearer {KEY}"}).json()
@@ -1036,15 +1050,23 @@ def test_fault_candidate_count_ignored(client: httpx.Client, faults: set[str]) -
 def test_fault_usage_misreported(client: httpx.Client, faults: set[str]) -> None:
     faults.add("usage-misreported")
     usage = gen_ok(client, SIMPLE)["usageMetadata"]
-    assert usage["totalTokenCount"] == usage["promptTokenCount"] == 5 and usage["candidatesTokenCount"] == 1
+    thoughts = usage["thoughtsTokenCount"]  # the total leaves out the output, not the thoughts
+    assert usage["totalTokenCount"] == usage["promptTokenCount"] + thoughts == 5 + thoughts
+    assert usage["candidatesTokenCount"] == 1
     openai_usage = chat_ok(client, chat_body(msg("user", "Reply with exactly: PONG")))["usage"]
-    assert openai_usage == {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 5}
+    assert openai_usage == {
+        "prompt_tokens": 5,
+        "completion_tokens": 1 + thoughts,
+        "total_tokens": 5 + thoughts,
+        "completion_tokens_details": {"reasoning_tokens": thoughts},
+    }
 
 
 def test_fault_usage_renamed(client: httpx.Client, faults: set[str]) -> None:
     faults.add("usage-renamed")
     body = gen_ok(client, SIMPLE)
-    assert "usageMetadata" not in body and body["cpaUsageMetadata"]["totalTokenCount"] == 6
+    usage = body["cpaUsageMetadata"]
+    assert "usageMetadata" not in body and usage["totalTokenCount"] == 6 + usage["thoughtsTokenCount"]
 
 
 def test_fault_snake_case_output(client: httpx.Client, faults: set[str]) -> None:

@@ -141,7 +141,9 @@ def test_openai_stream_framing_and_usage(base_url: str) -> None:
     assert len({(c["id"], c["created"], c["model"]) for c in chunks}) == 1
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     usage_chunk = chunks[-1]
-    assert usage_chunk["choices"] == [] and usage_chunk["usage"]["total_tokens"] == 5 + 9 * 2
+    usage = usage_chunk["usage"]
+    reasoning = usage["completion_tokens_details"]["reasoning_tokens"]  # gemini-2.5-flash thinks
+    assert usage_chunk["choices"] == [] and usage["total_tokens"] == 5 + 9 * 2 + reasoning
     assert all(c["usage"] is None for c in chunks[:-1])
     for index in (0, 1):
         mine = [c["choices"][0] for c in chunks[:-1] if c["choices"][0]["index"] == index]

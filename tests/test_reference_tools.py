@@ -369,25 +369,25 @@ def test_thinking(client: httpx.Client) -> None:
         usage["totalTokenCount"]
         == usage["promptTokenCount"] + usage["candidatesTokenCount"] + usage["thoughtsTokenCount"]
     )
-    hidden = gen_ok(
-        client,
-        {
-            "contents": [user("Reply with exactly: PINEAPPLE")],
-            "generationConfig": {"thinkingConfig": {"thinkingLevel": "LOW"}},
-        },
-    )
+    ask = {"contents": [user("Reply with exactly: PINEAPPLE")]}
+    level = {**ask, "generationConfig": {"thinkingConfig": {"thinkingLevel": "LOW"}}}
+    hidden = gen_ok(client, level, model="gemini-3-flash-preview")
     assert (
         len(parts_of(hidden)) == 1
         and hidden["usageMetadata"]["thoughtsTokenCount"] == usage["thoughtsTokenCount"]
     )
-    off = gen_ok(
-        client,
-        {
-            "contents": [user("Reply with exactly: PINEAPPLE")],
-            "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}},
-        },
-    )
+    # gemini-2.5-flash thinks by default and takes no thinkingLevel; gemini-2.0-flash does not think
+    assert gen_ok(client, ask)["usageMetadata"]["thoughtsTokenCount"] == usage["thoughtsTokenCount"]
+    assert "thoughtsTokenCount" not in gen_ok(client, ask, model="gemini-2.0-flash")["usageMetadata"]
+    assert gen(client, level).status_code == 400
+    both = {**ask, "generationConfig": {"thinkingConfig": {"thinkingLevel": "LOW", "thinkingBudget": 9}}}
+    assert gen(client, both, model="gemini-3-flash-preview").status_code == 400
+    off = gen_ok(client, {**ask, "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}})
     assert "thoughtsTokenCount" not in off["usageMetadata"]
+    pro_off = gen(
+        client, {**ask, "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}}, model="gemini-2.5-pro"
+    )
+    assert pro_off.status_code == 400 and "only works in thinking mode" in pro_off.text
 
 
 # -- OpenAI route --------------------------------------------------------------------------------
@@ -487,6 +487,15 @@ def _native_round_trip(client: httpx.Client, ask: Json) -> Any:
     return _native_obs(client, {"contents": [ask, content, replies(content, {"t": 17})], **tools(WEATHER)})
 
 
+def _speech_obs(client: httpx.Client, speech: Json) -> Any:
+    body = {
+        "contents": [user("Say: hi")],
+        "generationConfig": {"responseModalities": ["AUDIO"], "speechConfig": speech},
+    }
+    response = gen(client, body, model="gemini-2.5-flash-preview-tts")
+    return response.status_code, response.json()
+
+
 def _chat_obs(client: httpx.Client, body: Json) -> Any:
     response = chat(client, body)
     return response.status_code, response.json()[
@@ -564,6 +573,53 @@ TOOL_PROBES: dict[str, Probe] = {
             tools=[{"type": "function", "function": {"name": "get_weather", "parameters": _SCHEMA_KEYWORDS}}],
         ),
     ),
+    "native-no-args": lambda c: _native_obs(
+        c,
+        {
+            "contents": [user("What time is it? Use the now tool.")],
+            "tools": [{"functionDeclarations": [{"name": "now"}]}],
+            "toolConfig": {"functionCallingConfig": {"mode": "ANY"}},
+        },
+    ),
+    "native-enum": lambda c: _native_obs(
+        c,
+        {
+            "contents": [ASK],
+            **tools(
+                {
+                    "name": "get_weather",
+                    "parameters": {
+                        "type": "OBJECT",
+                        "properties": {
+                            "unit": {"type": "STRING", "enum": ["C", "F"]},
+                            "city": {"type": "STRING"},
+                        },
+                    },
+                }
+            ),
+        },
+    ),
+    "native-code-failure": lambda c: _native_obs(
+        c, {"contents": [user("Calculate 1 // 0")], "tools": [{"codeExecution": {}}]}
+    ),
+    "native-thinking-level": lambda c: _native_obs(
+        c, {"contents": [user("hi")], "generationConfig": {"thinkingConfig": {"thinkingLevel": "EXTREME"}}}
+    ),
+    "native-thinking-off": lambda c: _native_obs(
+        c, {"contents": [user("hi")], "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}}
+    ),
+    "native-logprobs": lambda c: _native_obs(
+        c, {"contents": [user("Reply with exactly: A B")], "generationConfig": {"responseLogprobs": True}}
+    ),
+    "native-voice": lambda c: _speech_obs(
+        c, {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Nobody"}}}
+    ),
+    "native-modalities": lambda c: _native_obs(
+        c, {"contents": [user("hi")], "generationConfig": {"responseModalities": ["TEXT", "IMAGE"]}}
+    ),
+    "openai-effort-none": lambda c: chat(c, chat_body(msg("user", "hi"), reasoning_effort="none")).json()[
+        "usage"
+    ],
     "openai-json": lambda c: _chat_obs(
         c,
         chat_body(
@@ -579,29 +635,60 @@ TOOL_PROBES: dict[str, Probe] = {
     ),
 }
 _CALLS = {"native-call", "native-round-trip", "openai-call", "openai-round-trip"}
+_FORCED = {"native-enum", "native-no-args"}  # native calls in mode ANY
 EXPECTED_CHANGES: dict[str, set[str]] = {
-    "thought-signature-dropped": {"native-call", "native-round-trip", "native-json-schema-keywords"},
+    "thought-signature-dropped": {"native-call", "native-round-trip", "native-json-schema-keywords"}
+    | _FORCED,
     "thought-signature-in-call-id": {"openai-call", "openai-schema-keywords"},
     "thought-parts-merged": {"native-thoughts", "native-thoughts-snake"},
     "thinking-config-snake-case-ignored": {"native-thoughts-snake"},
     "parallel-responses-split": {"native-round-trip", "openai-round-trip"},
     "parallel-calls-collapsed": _CALLS,
     "function-args-emptied": _CALLS - {"openai-round-trip"}
-    | {"native-json-schema-keywords", "openai-schema-keywords"},
+    | {"native-json-schema-keywords", "openai-schema-keywords", "native-enum"},
     "tool-call-arguments-object": {"openai-call", "openai-round-trip", "openai-schema-keywords"},
     "tool-calls-finish-stop": {"openai-call", "openai-schema-keywords"},
     "function-call-id-is-name": _CALLS - {"openai-round-trip"}
-    | {"native-json-schema-keywords", "openai-schema-keywords"},
+    | {"native-json-schema-keywords", "openai-schema-keywords"}
+    | _FORCED,
     "tool-schema-unsanitized": {"native-json-schema-keywords", "openai-schema-keywords"},
     "tool-choice-ignored": {"native-modes", "openai-choice"},
-    "tools-dropped": _CALLS | {"native-json-schema-keywords", "native-code", "openai-schema-keywords"},
+    "tools-dropped": _CALLS
+    | {"native-json-schema-keywords", "native-code", "native-code-failure", "openai-schema-keywords"}
+    | _FORCED,
     "non-text-parts-dropped": _CALLS
-    | {"native-json-schema-keywords", "native-code", "openai-schema-keywords"},
+    | {"native-json-schema-keywords", "native-code", "native-code-failure", "openai-schema-keywords"}
+    | _FORCED,
     "json-mode-dropped": {"native-json", "openai-json"},
     "response-json-schema-ignored": {"native-json", "openai-json"},
     "safety-settings-overridden": {"native-answer-block"},
     "safety-block-opaque": {"native-answer-block", "native-prompt-block"},
-    "thoughts-left-out-of-total": {"native-thoughts", "native-thoughts-snake"},
+    # every native answer of gemini-2.5-flash, which thinks by default, reports thoughts
+    "thoughts-left-out-of-total": {
+        "native-answer-block",
+        "native-call",
+        "native-code",
+        "native-code-failure",
+        "native-enum",
+        "native-json",
+        "native-json-schema-keywords",
+        "native-logprobs",
+        "native-modes",
+        "native-no-args",
+        "native-round-trip",
+        "native-thoughts",
+        "native-thoughts-snake",
+        "native-usage",
+    },
+    "no-argument-calls-null": {"native-no-args"},
+    "tool-enum-dropped": {"native-enum"},
+    "code-failure-reported-ok": {"native-code-failure"},
+    "thinking-level-dropped": {"native-thinking-level"},
+    "thinking-budget-dropped": {"native-thinking-off"},
+    "reasoning-effort-none-ignored": {"openai-effort-none"},
+    "logprobs-ignored": {"native-logprobs"},
+    "speech-config-dropped": {"native-voice"},
+    "response-modalities-dropped": {"native-modalities"},
 }
 
 
@@ -617,7 +704,8 @@ def test_every_tool_fault_has_expected_changes() -> None:
 
 
 def _tool_faults() -> list[Any]:
-    """The faults of issue 4's features: tools, JSON mode, safety and thinking (with the thoughts' usage)."""
+    """The faults of issue 4's features (tools, JSON mode, safety, thinking with the thoughts' usage) and of
+    issue 12's modes (output modalities, speech, logprobs)."""
     return [
         fault
         for fault in FAULTS.values()

@@ -1,4 +1,5 @@
-"""Request templates: ``$replies`` to function calls, ``{trigger:NAME}`` prompts and the profile field."""
+"""Request templates: ``$replies`` to function calls, ``{trigger:NAME}`` prompts and the profile field, the
+models a profile names for capabilities, and a streamed step's whole answer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from conformance.engine.runner import skip_reason
 from conformance.errors import ConfigError
-from conformance.suite.model import Case, Policy, RequestSpec, Step
+from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
 from conformance.suite.templates import (
     StepReferenceError,
     fill_from,
@@ -144,9 +145,158 @@ def test_profile_triggers_load_and_are_checked(tmp_path: Path) -> None:
 
 
 def test_the_embedded_reference_answers_to_its_own_triggers() -> None:
-    from conformance.reference.model.safety import TRIGGERS
+    from conformance.reference.model.triggers import TRIGGERS
     from conformance.wire.target import open_target
 
     provider = dataclasses.replace(load_provider("google"), embedded=True, base_url=None)
     with open_target(provider) as target:
         assert target.provider.triggers == TRIGGERS
+
+
+def test_profile_triggers_are_the_five_documented_names(tmp_path: Path) -> None:
+    base = (
+        "name: gw\ngemini: {prefix: /v1beta, auth: query}\nopenai: {prefix: /v1, auth: bearer}\n"
+        "models: {default: m}\n"
+    )
+    five = "{prompt-block: a, answer-block: b, rate-limit: c, overloaded: d, server-error: e}"
+    good = tmp_path / "gw.yaml"
+    good.write_text(base + f"triggers: {five}\n", encoding="utf-8")
+    assert set(load_provider(str(good)).triggers) == {
+        "prompt-block",
+        "answer-block",
+        "rate-limit",
+        "overloaded",
+        "server-error",
+    }
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(base + "triggers: {rate-limits: c}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="typo.yaml.*triggers"):
+        load_provider(str(typo))
+
+
+def test_a_case_file_naming_an_unknown_trigger_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    from conformance.suite.loader import load_case_file
+
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "protocol: gemini\nfeature: t\nreference: https://ai.google.dev/\ncases:\n"
+        "  - id: gemini/t/x\n    level: MUST\n    title: t\n"
+        "    request: {path: /x, body: {contents: [{parts: [{text: '{trigger:rate-limits}'}]}]}}\n"
+        "    expect: [{status: 429}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_case_file(path)
+    assert "unknown trigger {trigger:rate-limits}" in str(raised.value)
+    assert "cases[0].request.body" in str(raised.value)
+
+
+def test_models_for_capabilities_load_and_a_case_needing_a_missing_one_is_skipped(tmp_path: Path) -> None:
+    google = load_provider("google")
+    assert google.model_for("default") == "gemini-2.5-flash"
+    assert google.model_for("image") == "gemini-2.5-flash-image"
+    assert google.model_for("gemini3") == "gemini-3-flash-preview"
+    needs_tts = dataclasses.replace(_case("plain"), model="tts")
+    new_api = load_provider("new-api")
+    assert new_api.model_for("thinking") == "gemini-2.5-flash" and new_api.model_for("tts") is None
+    assert skip_reason(needs_tts, new_api) == (
+        "skipped",
+        "provider new-api names no tts model (profile field models.tts)",
+    )
+    assert skip_reason(needs_tts, google) is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: gw\ngemini: {prefix: /v1beta, auth: query}\nopenai: {prefix: /v1, auth: bearer}\n"
+        "models: {default: m, video: v}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="models"):
+        load_provider(str(bad))
+
+
+def test_a_case_runs_against_the_model_of_its_capability() -> None:
+    from conformance.engine.runner import Runner
+    from conformance.validation.store import SchemaStore
+    from conformance.wire.target import open_target
+
+    provider = dataclasses.replace(load_provider("reference"), embedded=True, base_url=None)
+    request = RequestSpec(
+        "POST", "/models/{model}:generateContent", body={"contents": [{"parts": [{"text": "hi"}]}]}
+    )
+    case = dataclasses.replace(
+        _case("hi"),
+        model="image",
+        steps=(Step(request, (Expectation("json", {"at": "/modelVersion", "equals": "{model}"}),)),),
+    )
+    with open_target(provider) as target:
+        result = Runner(target.provider, target.api_key, SchemaStore.load()).run([case])[case.id]
+    assert result.outcome == "passed", result.message
+    assert "/models/gemini-2.5-flash-image:generateContent" in result.attempts[0].exchanges[0].request.url
+
+
+def test_templates_read_a_streamed_step_as_its_whole_answer() -> None:
+    from conformance.streams.merge import merge_gemini, merge_openai
+
+    events = [
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "Think", "thought": True}]}}]},
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "ing.", "thought": True}]}}]},
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "It is "}]}}]},
+        {
+            "candidates": [
+                {
+                    "content": {"role": "model", "parts": [GEMINI_TURN["parts"][0]]},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {"totalTokenCount": 9},
+        },
+    ]
+    whole = merge_gemini(events)
+    assert whole["candidates"][0]["content"]["parts"] == [
+        {"text": "Thinking.", "thought": True},
+        {"text": "It is "},
+        GEMINI_TURN["parts"][0],
+    ]
+    assert whole["candidates"][0]["finishReason"] == "STOP" and whole["usageMetadata"] == {
+        "totalTokenCount": 9
+    }
+    chunks = [
+        {
+            "id": "c",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}],
+        },
+        {"id": "c", "choices": [{"index": 0, "delta": {"content": "Hi"}}]},
+        {
+            "id": "c",
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": '{"a"'}}
+                        ]
+                    },
+                }
+            ],
+        },
+        {
+            "id": "c",
+            "choices": [
+                {"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}}
+            ],
+        },
+        {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {"id": "c", "choices": [], "usage": {"total_tokens": 3}},
+    ]
+    message = merge_openai(chunks)
+    assert message["usage"] == {"total_tokens": 3} and message["choices"][0]["finish_reason"] == "tool_calls"
+    assert message["choices"][0]["message"]["content"] == "Hi"
+    assert message["choices"][0]["message"]["tool_calls"] == [
+        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+    ]
+    assert replies_to(message["choices"][0]["message"], {}) == [
+        {"role": "tool", "tool_call_id": "call_1", "content": "{}"}
+    ]

@@ -30,7 +30,7 @@ from conformance.engine.runner import Runner
 from conformance.reference.app import create_app
 from conformance.reference.faults.registry import FAULTS, forwarding_faults
 from conformance.reference.forward import create_forwarding_app
-from conformance.reference.model.safety import TRIGGERS
+from conformance.reference.model.triggers import TRIGGERS
 from conformance.reference.server import ReferenceServer
 from conformance.report.records import FailureRecord
 from conformance.suite.model import Case

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from conformance.engine.baseline import BaselineMark
-from conformance.report.html import environment, feature_groups
+from conformance.report.html import environment, feature_groups, write_report_html
 from conformance.report.junit import junit_tree
 from conformance.report.markdown import render_markdown
 from conformance.report.matrix import build_matrix
@@ -151,3 +151,46 @@ def test_a_run_record_reads_back_as_written():
     again = RunRecord.from_json(RUN.to_json())
     assert again.cases == RUN.cases and again.info == RUN.info and again.summary == RUN.summary
     ET.fromstring(ET.tostring(junit_tree(RUN).getroot()))
+
+
+def test_folded_groups_stand_apart_in_the_console_the_matrix_and_the_report(tmp_path):
+    """The per-type multimodal cases fold into one row per protocol after the features, so that they do not
+    drown the others; the matrix adds a total without them."""
+    import io
+
+    from conformance.report.console import Console
+
+    cases = (
+        record("gemini/multimodal/base64url", "failed", breaks=True),
+        *(record(f"gemini/multimodal/inline-data/t{n}", "passed", group="per-type") for n in range(40)),
+        record("gemini/text/basic", "passed"),
+    )
+    run = RunRecord.of(RUN.info, cases)
+    assert CaseRecord.from_json(cases[1].to_json()).group == "per-type"
+    buffer = io.StringIO()
+    Console(buffer).features(run)
+    lines = buffer.getvalue().splitlines()
+    assert lines[-1].split() == [
+        "gemini/multimodal",
+        "(per-type,",
+        "40",
+        "cases)",
+        "40",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
+    assert lines[1].split()[:3] == ["gemini/multimodal", "0", "1"]
+    matrix = build_matrix([run])
+    assert [row.label for row in matrix.rows] == ["multimodal", "text", "multimodal (per-type)"]
+    assert matrix.totals[0].text == "41/42" and matrix.ungrouped_totals is not None
+    assert matrix.ungrouped_totals[0].text == "1/2"
+    markdown = render_markdown(matrix)
+    assert "| gemini | multimodal (per-type) |" in markdown and "all but the folded groups" in markdown
+    groups = feature_groups(run)
+    assert [(g.label, len(g.cases)) for g in groups][-1] == ("multimodal (per-type)", 40)
+    write_report_html(run, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="f-gemini-multimodal-per-type"' in page and "gemini / multimodal (per-type) (40 cases" in page

@@ -102,6 +102,7 @@ def gemini_file(samples: list[Sample], spelling: Spelling) -> str:
         "reference: https://ai.google.dev/api/caching#Blob\n",
         f"description: Every documented media type sent as {spelling.label} with a real sample"
         " (media/), and what the answer shows of it.\n",
+        "group: per-type\n",
         "cases:\n",
     ]
     for s in samples:
@@ -166,6 +167,7 @@ def openai_file(samples: list[Sample]) -> str:
         f"reference: {OPENAI_DOCS}\n",
         "description: Every documented media type sent as an image_url base64 data URI with a real sample"
         " (media/), and what the answer shows of it.\n",
+        "group: per-type\n",
         "cases:\n",
     ]
     for s in samples:

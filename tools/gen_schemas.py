@@ -116,6 +116,7 @@ TARGETS: tuple[Target, ...] = (
             "Part",
             "UsageMetadata",
             "CountTokensResponse",
+            "CachedContent",
             "ListModelsResponse",
             "Model",
             "Error",

@@ -211,7 +211,8 @@ def text(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
 def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """The value at ``total`` equals the sum of the values at ``of`` (absent ones count 0).
 
-    With ``at_least: true`` the total may exceed the sum, but not fall short of it.
+    A pointer of ``of`` with ``*`` adds every value it reaches (``/usageMetadata/candidatesTokensDetails/*/
+    tokenCount``). With ``at_least: true`` the total may exceed the sum, but not fall short of it.
     """
     totals = ctx.lookup(args["total"])
     if not totals:
@@ -221,12 +222,13 @@ def total_is_sum(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     addends: float = 0
     for addend in args["of"]:
         found = ctx.lookup(addend)
-        value = found[0][1] if found else 0
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return [Failure(f"{addend}: expected a number, got {show(value)}", addend)]
-        addends += value
-        name = addend.rsplit("/", 1)[-1]
-        parts.append(f"{name}={value}" if found else f"{name}=absent(0)")
+        values = [value for _, value in found] if "*" in addend else [found[0][1] if found else 0]
+        for value in values:
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                return [Failure(f"{addend}: expected a number, got {show(value)}", addend)]
+            addends += value
+        name = addend.rsplit("/", 1)[-1] if "*" not in addend else addend
+        parts.append(f"{name}={sum(values)}" if found else f"{name}=absent(0)")
     if args.get("at_least"):
         if isinstance(total, (int, float)) and not isinstance(total, bool) and total >= addends:
             return []

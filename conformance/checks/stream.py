@@ -24,11 +24,12 @@ from conformance.checks.predicates import evaluate, show
 from conformance.checks.registry import CheckContext, Failure, Schema, check, ref, run_check
 from conformance.errors import Undecodable
 from conformance.streams.framing import SseDialect, array_problems, sse_problems
+from conformance.streams.merge import merge
 from conformance.streams.view import StreamItem, StreamKind, StreamView, sniff_kind, view_of
 from conformance.suite.model import Expectation
 from conformance.wire.exchange import Exchange
 
-Which = Literal["every", "first", "last", "before_last"]
+Which = Literal["every", "first", "last", "before_last", "some", "whole"]
 
 MAX_FAILURES = 10
 SSE_MEDIA_TYPE = "text/event-stream"
@@ -163,17 +164,26 @@ def _select(items: tuple[StreamItem, ...], which: Which) -> tuple[StreamItem, ..
         "additionalProperties": False,
         "properties": {
             "which": {
-                "enum": ["every", "first", "last", "before_last"],
-                "description": "The events to judge (default every); "
+                "enum": ["every", "first", "last", "before_last", "some", "whole"],
+                "description": "The events to judge (default every; some: at least one event meets every "
+                "expectation; whole: the events merged into the one response a client builds from them); "
                 "[DONE] and non-JSON payloads are not events here.",
             },
             "expect": {
                 **ref("expectations"),
                 "description": "Body expectations applied to each selected event's JSON.",
             },
+            "count": {
+                **ref("count"),
+                "description": "How many events (JSON objects) the stream has: a number or {min, max}.",
+            },
         },
         "examples": [
-            {"which": "last", "expect": [{"json": {"at": "/candidates/0/finishReason", "equals": "STOP"}}]}
+            {"which": "last", "expect": [{"json": {"at": "/candidates/0/finishReason", "equals": "STOP"}}]},
+            {
+                "which": "whole",
+                "expect": [{"parts": {"kind": "thought", "count": {"min": 1}, "before": "text"}}],
+            },
         ],
     },
 )
@@ -181,24 +191,60 @@ def events(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """Body expectations applied to the JSON of every (or the first, last, or each but the last) event.
 
     Any body check applies (``schema``, ``json``, ``sum``, ``text``, ``camel_case_keys``, ...); a failure
-    names the event it broke on.
+    names the event it broke on; ``count`` first checks how many events there are. ``which: some``
+    passes when at least one event meets every expectation;
+    ``which: whole`` judges the events merged into one response (``conformance.streams.merge``: parts in
+    order, consecutive texts joined, the last value of every other member).
     """
     view, items = json_events(ctx)
-    exchange = ctx.exchange
-    failures: list[Failure] = []
-    for item in _select(items, args.get("which", "every")):
-        single = Exchange(
-            request=exchange.request,
-            status=exchange.status,
-            headers=(("content-type", JSON_MEDIA_TYPE),),
-            body=item.payload,
+    which = args.get("which", "every")
+    if "count" in args:
+        low, high = (
+            (args["count"], args["count"])
+            if isinstance(args["count"], int)
+            else (
+                args["count"].get("min"),
+                args["count"].get("max"),
+            )
         )
-        sub = dataclasses.replace(ctx, exchanges=ctx.exchanges[:-1] + (single,), cache={})
-        for spec in args["expect"]:
-            ((name, sub_args),) = spec.items()
-            for failure in run_check(sub, Expectation(name, sub_args)):
-                failures.append(at_item(view, item, failure.message, failure.pointer))
+        if (low is not None and len(items) < low) or (high is not None and len(items) > high):
+            wanted = show(args["count"])
+            return [Failure(f"expected {wanted} {view.noun}(s) holding a JSON object, got {len(items)}")]
+    if which == "whole":
+        whole = merge(ctx.protocol, [item.value for item in items if isinstance(item.value, dict)])
+        found = _judge_body(ctx, json.dumps(whole, ensure_ascii=False).encode("utf-8"), args["expect"])
+        return capped([Failure(f"the whole stream: {f.message}", f.pointer) for f in found])
+    failures: list[Failure] = []
+    for item in _select(items, which):
+        found = _judge_body(ctx, item.payload, args["expect"])
+        if which == "some":
+            if not found:
+                return []
+            if not failures:  # the first event's first failure, to show what was looked for
+                failures.append(at_item(view, item, found[0].message, found[0].pointer))
+            continue
+        failures.extend(at_item(view, item, failure.message, failure.pointer) for failure in found)
+    if which == "some":
+        first = failures[0].message if failures else "no event"
+        return [Failure(f"no {view.noun} of {len(items)} meets every expectation (the first: {first})")]
     return capped(failures)
+
+
+def _judge_body(ctx: CheckContext, payload: bytes, expect: list[dict[str, Any]]) -> list[Failure]:
+    """The failures of body expectations on one JSON document standing for the current response."""
+    exchange = ctx.exchange
+    single = Exchange(
+        request=exchange.request,
+        status=exchange.status,
+        headers=(("content-type", JSON_MEDIA_TYPE),),
+        body=payload,
+    )
+    sub = dataclasses.replace(ctx, exchanges=ctx.exchanges[:-1] + (single,), cache={})
+    failures: list[Failure] = []
+    for spec in expect:
+        ((name, sub_args),) = spec.items()
+        failures.extend(run_check(sub, Expectation(name, sub_args)))
+    return failures
 
 
 @check(

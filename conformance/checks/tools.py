@@ -13,7 +13,7 @@ from jsonschema.exceptions import SchemaError
 
 from conformance import pointer as jp
 from conformance.checks.body import CANDIDATE, answer_text, required_answer_text
-from conformance.checks.predicates import show
+from conformance.checks.predicates import evaluate, show
 from conformance.checks.registry import CheckContext, Failure, check, ref
 from conformance.validation.gemini_schema import to_json_schema
 
@@ -239,10 +239,18 @@ def declared_functions(protocol: str, request: Any) -> dict[str, Any]:
                 "(when_present: only calls that carry one).",
             },
             "id_matches": {"type": "string", "description": "A regular expression every id contains."},
+            "args": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": ref("predicates"),
+                "description": "Per argument name, predicates its value meets in every call (OpenAI: in "
+                "the decoded JSON arguments).",
+            },
         },
         "examples": [
             {"count": 1, "name": "get_weather"},
             {"count": {"min": 1}, "declared": True, "ids": "required"},
+            {"count": 1, "args": {"city": {"matches": "Zürich"}}},
         ],
     },
 )
@@ -250,7 +258,8 @@ def function_calls(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """The function calls of a candidate or choice: how many, which, declared and well-formed, with ids.
 
     Gemini: the ``functionCall`` parts; OpenAI: ``message.tool_calls`` (``type: function``, arguments
-    a JSON string). ``count`` is a number or ``{min, max}``.
+    a JSON string). ``count`` is a number or ``{min, max}``; ``args`` judges named arguments by value
+    predicates (``equals``, ``matches``, ``contains``...).
     """
     index = args.get("candidate", 0)
     body = ctx.body()
@@ -282,6 +291,17 @@ def function_calls(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
         failures.extend(_declared_failures(ctx, calls))
     if "ids" in args:
         failures.extend(_id_failures(calls, args["ids"], args.get("id_matches")))
+    for name, predicates in args.get("args", {}).items():
+        for call in calls:
+            if call.problems:
+                continue
+            if not isinstance(call.args, dict) or name not in call.args:
+                failures.append(Failure(f"{call.where}: the call has no argument {show(name)}", call.where))
+                continue
+            failures.extend(
+                Failure(f"{call.where}: argument {show(name)}: {problem}", call.where)
+                for problem in evaluate(call.args[name], predicates)
+            )
     return failures
 
 

@@ -29,6 +29,7 @@ from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
 from conformance.sdk import clients
 from conformance.sdk.probe import run_probe
+from conformance.streams.merge import whole_of
 from conformance.suite.bodies import PayloadError
 from conformance.suite.model import Case, Expectation, Outcome, RequestSpec, SdkCall, Step
 from conformance.suite.templates import StepReferenceError, fill_from, fill_triggers, trigger_names
@@ -51,8 +52,9 @@ NEEDS_UPSTREAM = (
 def skip_reason(
     case: Case, provider: Provider, upstream: bool = False, has_key: bool = True
 ) -> tuple[Outcome, str] | None:
-    """Why a case does not apply to a provider (declared unsupported, reference only, no trigger, no
-    upstream to judge what it forwards, an SDK probe the SDK cannot make here), or None."""
+    """Why a case does not apply to a provider (declared unsupported, reference only, no model for the
+    capability it needs, no trigger, no upstream to judge what it forwards, an SDK probe the SDK cannot
+    make here), or None."""
     reason = provider.unsupported_reason(case.id)
     if reason is not None:
         return "unsupported", f"declared unsupported by provider {provider.name}: {reason}"
@@ -60,6 +62,11 @@ def skip_reason(
         return "skipped", NEEDS_UPSTREAM
     if case.reference_only and not provider.embedded:
         return "skipped", "holds for the deterministic reference gateway only"
+    if provider.model_for(case.model) is None:
+        return (
+            "skipped",
+            f"provider {provider.name} names no {case.model} model (profile field models.{case.model})",
+        )
     for sdk in case.sdks:
         problem = clients.missing(sdk) or clients.unexpressible(sdk, provider)
         if problem is None and not has_key:
@@ -270,9 +277,15 @@ class Runner:
         """One attempt of the case's steps; in a two-sided run each request carries its own tag, and what
         reached the upstream is judged after the response."""
         attempt = Attempt()
+        model = self.provider.model_for(case.model) or self.provider.default_model
 
         def body_of(step: int) -> Any:
-            return attempt.exchanges[step].json()
+            """Step N's response: its JSON body, or for a streamed 200 its events merged (streams.merge)."""
+            exchange = attempt.exchanges[step]
+            kind = case.steps[step].request.stream
+            if kind != "none" and exchange.status == 200:
+                return whole_of(exchange, kind, case.step_protocol(step))
+            return exchange.json()
 
         def text_of(step: int) -> str | None:
             return answer_text(case.step_protocol(step), body_of(step))[0]
@@ -299,9 +312,9 @@ class Runner:
                 origin = origin if tagged else None
             try:
                 if isinstance(spec, SdkCall):
-                    exchange = await run_probe(self.provider, self.api_key, spec, body)
+                    exchange = await run_probe(self.provider, self.api_key, spec, body, model=model)
                 else:
-                    request = transport.build(case.step_protocol(index), spec, body, query)
+                    request = transport.build(case.step_protocol(index), spec, body, query, model=model)
                     # A scenario's 429 or 503 is what the step judges, not a rate limit to wait out.
                     retry = step.upstream is None or step.upstream.scenario is None
                     exchange = await transport.send(request, retry=retry)
@@ -318,7 +331,7 @@ class Runner:
                 exchanges=tuple(attempt.exchanges),
                 schemas=self.schemas,
                 strict=self.strict,
-                model=self.provider.default_model,
+                model=model,
                 upstream=self.upstream.facts if self.upstream is not None else None,
             )
             failures: list[FailedExpectation] = []

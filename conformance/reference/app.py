@@ -68,13 +68,15 @@ def create_app(
     models: Sequence[str] | None = None,
     stream_delay: float = 0.0,
     latency: float = 0.0,
+    retry_after: float = 1.0,
 ) -> Starlette:
     """A reference gateway: a Starlette app serving both protocols.
 
     ``app.state.faults`` is a mutable set of active fault names, resolved to the registry's faults on
     every request; unknown names given here raise ValueError (and fail a request if added later).
     ``stream_delay`` is the seconds between two streamed events; ``latency`` seconds are added before
-    every response (benchmarks).
+    every response (benchmarks); ``retry_after`` is what the rate-limited and overloaded answers of the
+    trigger prompts ask a client to wait.
     """
     active = check_fault_names(faults)
     forwarding = sorted(name for name in active if FAULTS[name].area == FORWARDING_AREA)
@@ -97,10 +99,13 @@ def create_app(
         gemini_prefix=native,
         openai_prefix=compat,
         stream_delay=stream_delay,
+        retry_after=retry_after,
     )
     routes = [
         Route(f"{native}/models", gemini.list_models, methods=["GET"]),
         Route(native + "/models/{rest:path}", gemini.model_route, methods=["GET", "POST"]),
+        Route(f"{native}/cachedContents", gemini.create_cache, methods=["POST"]),
+        Route(native + "/cachedContents/{id}", gemini.cache_route, methods=["GET", "DELETE"]),
         Route(f"{compat}/chat/completions", openai.chat_completions, methods=["POST"]),
         Route(f"{compat}/models", openai.list_models, methods=["GET"]),
     ]

@@ -147,8 +147,13 @@ async def relay(upstream: httpx.Response, buffered: bool) -> AsyncIterator[bytes
 # -- the native route ---------------------------------------------------------------------------
 
 
-def _native_method(rest: str | None) -> Method:
-    """The native method of ``{p}/models`` (no ``rest``) or ``{p}/models/{rest}``."""
+def _native_method(rest: str | None, suffix: str = "", verb: str = "GET") -> Method:
+    """The native method of ``{p}/models`` (no ``rest``), ``{p}/models/{rest}`` or ``{p}/cachedContents...``
+    (``suffix``: the path under the prefix; ``verb``: the HTTP method)."""
+    if suffix.startswith("/cachedContents"):
+        if suffix == "/cachedContents":
+            return "cachedContents.create"
+        return "cachedContents.delete" if verb == "DELETE" else "cachedContents.get"
     method = (rest or "").partition(":")[2]
     if not rest:
         return "models.list"
@@ -159,12 +164,13 @@ def _native_method(rest: str | None) -> Method:
 
 @gemini.native_endpoint
 async def native_forward(request: Request, active: ActiveFaults) -> Response:
-    """``{p}/models`` and ``{p}/models/{rest}``: passed through to the same path under ``/v1beta``."""
-    method = _native_method(request.path_params.get("rest"))
+    """``{p}/models``, ``{p}/models/{rest}`` and ``{p}/cachedContents[/{id}]``: passed through to the same
+    path under ``/v1beta``."""
+    suffix = request.url.path[len(settings_of(request).gemini_prefix) :]
+    method = _native_method(request.path_params.get("rest"), suffix, request.method)
     call = replace(gemini.call_of(request, method), stream=method == "streamGenerateContent")
     gemini.require_key(request, active, call)
     raw = await request.body()
-    suffix = request.url.path[len(settings_of(request).gemini_prefix) :]
     query = tuple((k, v) for k, v in request.query_params.multi_items() if k != "key")
     outbound = Outbound(
         request.method,
@@ -346,6 +352,8 @@ def create_forwarding_app(
     routes = [
         Route(f"{native}/models", native_forward, methods=["GET"]),
         Route(native + "/models/{rest:path}", native_forward, methods=["GET", "POST"]),
+        Route(f"{native}/cachedContents", native_forward, methods=["POST"]),
+        Route(native + "/cachedContents/{id}", native_forward, methods=["GET", "DELETE"]),
         Route(f"{compat}/chat/completions", chat_forward, methods=["POST"]),
         Route(f"{compat}/models", openai.list_models, methods=["GET"]),
     ]

@@ -68,16 +68,19 @@ class Console:
         )
 
     def features(self, run: RunRecord) -> None:
-        per_feature: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        """One line per feature, then one per folded group of cases (such as the per-type multimodal
+        cases), so that a group of many generated cases does not drown the features."""
+        per_feature: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
         for record in run.cases:
-            per_feature[(record.protocol, record.feature)][record.outcome] += 1
+            per_feature[(record.protocol, record.feature, record.group or "")][record.outcome] += 1
         self.line(
             f"{'protocol/feature':40} {'passed':>6} {'failed':>6} {'errored':>7} {'flaky':>5} "
             f"{'unsupp.':>7} {'skipped':>7}"
         )
-        for (protocol, feature), counts in per_feature.items():
+        for (protocol, feature, group), counts in sorted(per_feature.items(), key=lambda i: bool(i[0][2])):
+            name = f"{protocol}/{feature}" + (f" ({group}, {sum(counts.values())} cases)" if group else "")
             self.line(
-                f"{protocol + '/' + feature:40} {counts['passed']:>6} {counts['failed']:>6} "
+                f"{name:40} {counts['passed']:>6} {counts['failed']:>6} "
                 f"{counts['errored']:>7} "
                 f"{counts['flaky']:>5} {counts['unsupported']:>7} {counts['skipped']:>7}"
             )

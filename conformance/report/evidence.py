@@ -150,6 +150,8 @@ def case_record(case: Case, result: CaseResult, verdict: Verdict, redactor: Reda
         rounds=result.rounds,
         baseline=verdict.baseline,
         evidence=evidence_of(attempt, redactor) if attempt is not None else None,
+        group=case.group,
+        capability=case.model if case.model != "default" else None,
         billing=tuple(BillingSample(s.invariant, s.step, s.measured, s.reference) for s in attempt.samples)
         if attempt is not None
         else (),

@@ -38,15 +38,22 @@ def environment() -> Environment:
 
 @dataclass(frozen=True)
 class FeatureGroup:
-    """The cases of one feature of one protocol in a run, with their counts."""
+    """The cases of one feature of one protocol in a run (or of a group of them folded together, such as
+    the per-type multimodal cases), with their counts."""
 
     protocol: str
     feature: str
     cases: tuple[CaseRecord, ...]
+    group: str | None = None
 
     @property
     def anchor(self) -> str:
-        return f"f-{self.protocol}-{self.feature}"
+        return f"f-{self.protocol}-{self.feature}" + (f"-{self.group}" if self.group else "")
+
+    @property
+    def label(self) -> str:
+        """The feature, and the group its cases are folded into (``multimodal (per-type)``)."""
+        return f"{self.feature} ({self.group})" if self.group else self.feature
 
     @property
     def counts(self) -> Counter[str]:
@@ -62,11 +69,16 @@ class FeatureGroup:
 
 
 def feature_groups(run: RunRecord) -> list[FeatureGroup]:
-    """The run's cases grouped by protocol and feature, in suite order."""
-    groups: dict[tuple[str, str], list[CaseRecord]] = {}
+    """The run's cases grouped by protocol and feature, in suite order; the folded groups (such as the
+    per-type multimodal cases) after every feature."""
+    groups: dict[tuple[str, str, str], list[CaseRecord]] = {}
     for case in run.cases:
-        groups.setdefault((case.protocol, case.feature), []).append(case)
-    return [FeatureGroup(protocol, feature, tuple(cases)) for (protocol, feature), cases in groups.items()]
+        groups.setdefault((case.protocol, case.feature, case.group or ""), []).append(case)
+    ordered = sorted(groups.items(), key=lambda item: bool(item[0][2]))
+    return [
+        FeatureGroup(protocol, feature, tuple(cases), group or None)
+        for (protocol, feature, group), cases in ordered
+    ]
 
 
 def _write(chunks: Iterator[str], path: Path) -> None:

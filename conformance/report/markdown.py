@@ -45,8 +45,13 @@ def render_markdown(matrix: Matrix) -> str:
         "|---|---|" + "---|" * len(labels),
     ]
     for row in matrix.rows:
+        cells = " | ".join(_cell(cell) for cell in row.cells)
+        lines.append(f"| {row.protocol} | {escape(row.label)} | {cells} |")
+    if matrix.ungrouped_totals is not None:
         lines.append(
-            f"| {row.protocol} | {row.feature} | " + " | ".join(_cell(cell) for cell in row.cells) + " |"
+            "| **all but the folded groups** | | "
+            + " | ".join(_cell(cell) for cell in matrix.ungrouped_totals)
+            + " |"
         )
     lines.append("| **all** | | " + " | ".join(_cell(cell) for cell in matrix.totals) + " |")
     if matrix.billing:

@@ -87,16 +87,23 @@ class CaseRow:
 
 @dataclass(frozen=True)
 class FeatureRow:
-    """One feature of one protocol: a cell per run and its cases."""
+    """One feature of one protocol (or a group of its cases, such as the per-type multimodal cases): a cell
+    per run and its cases."""
 
     protocol: str
     feature: str
     cells: tuple[Cell, ...]
     cases: tuple[CaseRow, ...]
+    group: str | None = None
 
     @property
     def anchor(self) -> str:
-        return f"f-{self.protocol}-{self.feature}"
+        return f"f-{self.protocol}-{self.feature}" + (f"-{self.group}" if self.group else "")
+
+    @property
+    def label(self) -> str:
+        """The feature, and the group its cases are folded into (``multimodal (per-type)``)."""
+        return f"{self.feature} ({self.group})" if self.group else self.feature
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,8 @@ class Matrix:
     columns: tuple[Column, ...]
     rows: tuple[FeatureRow, ...]
     totals: tuple[Cell, ...]
+    ungrouped_totals: tuple[Cell, ...] | None = None
+    """The totals without the grouped rows (None when no row is a group)."""
     billing: tuple[BillingRow, ...] = ()
 
     def protocols(self) -> list[str]:
@@ -194,13 +203,14 @@ def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
         for record in run.cases:
             order.setdefault(record.id, record)
     indexes = [run.by_id() for run in runs]
-    features: dict[tuple[str, str], list[str]] = {}
+    features: dict[tuple[str, str, str], list[str]] = {}
     for case_id, record in order.items():
-        features.setdefault((record.protocol, record.feature), []).append(case_id)
+        features.setdefault((record.protocol, record.feature, record.group or ""), []).append(case_id)
     protocols: list[str] = list(dict.fromkeys(record.protocol for record in order.values()))
     rows = []
-    for (protocol, feature), ids in sorted(
-        features.items(), key=lambda item: (protocols.index(item[0][0]), item[0][1])
+    # Per protocol, the features in name order, then the groups (folded cases) after them.
+    for (protocol, feature, group), ids in sorted(
+        features.items(), key=lambda item: (protocols.index(item[0][0]), bool(item[0][2]), item[0][1])
     ):
         cases = tuple(
             CaseRow(
@@ -213,11 +223,17 @@ def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
             for case_id in ids
         )
         cells = tuple(cell_of([case.records[n] for case in cases]) for n in range(len(columns)))
-        rows.append(FeatureRow(protocol, feature, cells, cases))
+        rows.append(FeatureRow(protocol, feature, cells, cases, group or None))
     totals = tuple(
         cell_of([case.records[n] for row in rows for case in row.cases]) for n in range(len(columns))
     )
-    return Matrix(tuple(columns), tuple(rows), totals, billing_rows(runs))
+    ungrouped = None
+    if any(row.group for row in rows):
+        ungrouped = tuple(
+            cell_of([case.records[n] for row in rows if not row.group for case in row.cases])
+            for n in range(len(columns))
+        )
+    return Matrix(tuple(columns), tuple(rows), totals, ungrouped, billing_rows(runs))
 
 
 def billing_rows(runs: Sequence[RunRecord]) -> tuple[BillingRow, ...]:

@@ -601,6 +601,8 @@ class CaseRecord:
     rounds: tuple[str, ...] = ()
     baseline: BaselineMark | None = None
     evidence: Evidence | None = None
+    group: str | None = None
+    capability: str | None = None
     billing: tuple[BillingSample, ...] = ()
 
     @property
@@ -648,6 +650,10 @@ class CaseRecord:
             out["rounds"] = list(self.rounds)
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_json()
+        if self.group:
+            out["group"] = self.group
+        if self.capability:
+            out["capability"] = self.capability
         if self.billing:
             out["billing"] = [sample.to_json() for sample in self.billing]
         return out
@@ -678,6 +684,8 @@ class CaseRecord:
             rounds=tuple(data.get("rounds", ())),
             baseline=baseline,
             evidence=evidence,
+            group=data.get("group"),
+            capability=data.get("capability"),
             billing=tuple(BillingSample.from_json(sample) for sample in data.get("billing", ())),
         )
 

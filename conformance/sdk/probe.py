@@ -66,11 +66,14 @@ def arguments(call: SdkCall, args: Any, model: str) -> dict[str, Any]:
     return expanded
 
 
-async def run_probe(provider: Provider, api_key: str | None, call: SdkCall, args: Any) -> ProbeExchange:
-    """Make the call with the SDK against the provider's route; never raises but for cancellation."""
+async def run_probe(
+    provider: Provider, api_key: str | None, call: SdkCall, args: Any, model: str | None = None
+) -> ProbeExchange:
+    """Make the call with the SDK against the provider's route (on ``model``, by default the provider's
+    default model); never raises but for cancellation."""
     sdk = call.sdk
     spec = CALLS[sdk][call.call]
-    plain = arguments(call, args, provider.default_model)
+    plain = arguments(call, args, model or provider.default_model)
     try:
         typed = sdk_arguments(sdk, call.call, plain)
     except Exception as exc:  # the SDK's types refuse the case's arguments: a case problem

@@ -11,6 +11,7 @@ from conformance.errors import ConfigError
 from conformance.suite.bodies import PayloadError, check_template
 from conformance.suite.model import (
     SDK_CALLS,
+    TRIGGER_NAMES,
     Case,
     Expectation,
     Policy,
@@ -19,6 +20,7 @@ from conformance.suite.model import (
     Step,
     UpstreamPart,
 )
+from conformance.suite.templates import trigger_names
 from conformance.validation.documents import read_yaml, validate_document
 
 DEFAULT_CASES_DIR = Path(str(files("conformance.suite") / "cases"))
@@ -31,6 +33,7 @@ def load_case_file(path: Path) -> list[Case]:
     validate_document(document, "case.schema.json", path)
     protocol = document["protocol"]
     file_feature = document["feature"]
+    group = document.get("group")
     cases: list[Case] = []
     for index, raw in enumerate(document["cases"]):
         where = f"cases[{index}]"
@@ -60,6 +63,8 @@ def load_case_file(path: Path) -> list[Case]:
                 source=path,
                 bug_classes=tuple(raw.get("bug_classes", ())),
                 reference_only=raw.get("reference_only", False),
+                model=raw.get("model", "default"),
+                group=group,
             )
         )
     return cases
@@ -120,6 +125,13 @@ def _request(request: dict[str, Any], path: Path, where: str) -> RequestSpec:
         check_template(body, f"{where}.request.body")
     except PayloadError as exc:
         raise ConfigError(str(exc), source=path) from None
+    for name in trigger_names(body):
+        if name not in TRIGGER_NAMES:
+            raise ConfigError(
+                f"unknown trigger {{trigger:{name}}} (one of {', '.join(TRIGGER_NAMES)})",
+                source=path,
+                field=f"{where}.request.body",
+            )
     return RequestSpec(
         method=request.get("method", "POST" if ("body" in request or "raw_body" in request) else "GET"),
         path=request["path"],

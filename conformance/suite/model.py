@@ -11,6 +11,10 @@ Level = Literal["MUST", "SHOULD"]
 Outcome = Literal["passed", "failed", "errored", "flaky", "unsupported", "skipped"]
 AuthMode = Literal["profile", "none", "invalid", "query", "x-goog-api-key", "bearer"]
 StreamMode = Literal["none", "sse", "json-array"]
+Capability = Literal["default", "image", "tts", "thinking", "gemini3"]
+"""The model a case runs against: the profile's default, or its model for a capability some models lack."""
+TriggerName = Literal["prompt-block", "answer-block", "rate-limit", "overloaded", "server-error"]
+"""The documented trigger prompts a profile may name (``triggers``), which cases use as ``{trigger:NAME}``."""
 SdkName = Literal["google-genai", "openai"]
 SdkAuth = Literal["profile", "invalid"]
 Side = Literal["response", "upstream"]
@@ -19,6 +23,14 @@ Forwarding = Literal["always", "optional", "never"]
 """Whether a step's request must reach the upstream, may, or must not."""
 
 PROTOCOLS: tuple[Protocol, ...] = ("gemini", "openai")
+CAPABILITIES: tuple[Capability, ...] = ("default", "image", "tts", "thinking", "gemini3")
+TRIGGER_NAMES: tuple[TriggerName, ...] = (
+    "prompt-block",
+    "answer-block",
+    "rate-limit",
+    "overloaded",
+    "server-error",
+)
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD")
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "errored", "flaky", "unsupported", "skipped")
 BROKEN: frozenset[str] = frozenset({"failed", "errored", "flaky"})
@@ -137,7 +149,12 @@ class Policy:
 
 @dataclass(frozen=True)
 class Case:
-    """A conformance case: a stable id, its metadata, and the steps it sends and judges."""
+    """A conformance case: a stable id, its metadata, and the steps it sends and judges.
+
+    ``model`` is the capability whose model the case runs against (``default`` unless it needs one only
+    some models have); ``group`` gathers the cases of a feature that reports show folded together (the
+    per-type multimodal cases: ``per-type``).
+    """
 
     id: str
     protocol: Protocol
@@ -150,6 +167,8 @@ class Case:
     source: Path
     bug_classes: tuple[str, ...] = ()
     reference_only: bool = False
+    model: Capability = "default"
+    group: str | None = None
 
     @property
     def sdks(self) -> tuple[SdkName, ...]:

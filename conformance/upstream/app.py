@@ -129,7 +129,10 @@ async def scenario_route(request: Request) -> Response:
         error = scenario.error()
         if error is not None:
             raise ProtocolError(error)
-        generation, info, native = gemini.answer_request(body, model_id, NO_FAULTS, call)
+        settings = settings_of(request)
+        generation, info, native = gemini.answer_request(
+            body, model_id, NO_FAULTS, call, settings.caches, settings.retry_after
+        )
     except ProtocolError as raised:
         if stream:
             return gemini.stream_error(raised.error, sse, NO_FAULTS, call)
@@ -163,6 +166,8 @@ def create_upstream(api_key: str, ledger: Ledger, *, stream_delay: float = 0.0) 
         routes += [
             Route(f"{version}/models", gemini.list_models, methods=["GET"]),
             Route(version + "/models/{rest:path}", scenario_route, methods=["GET", "POST"]),
+            Route(f"{version}/cachedContents", gemini.create_cache, methods=["POST"]),
+            Route(version + "/cachedContents/{id}", gemini.cache_route, methods=["GET", "DELETE"]),
         ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.router.redirect_slashes = False

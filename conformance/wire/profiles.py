@@ -11,6 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from conformance.errors import ConfigError
+from conformance.suite.model import CAPABILITIES, Capability
 from conformance.validation.documents import read_yaml, validate_document
 
 AuthStyle = Literal["query", "x-goog-api-key", "bearer"]
@@ -65,9 +66,18 @@ class Provider:
     source: str = ""
     retry: RetryPolicy = RetryPolicy()
     ca_bundle: str | None = None
+    capabilities: dict[str, str] = field(default_factory=dict)
+    """The model for each capability only some models have (``image``, ``tts``, ``thinking``,
+    ``gemini3``); profile field ``models``."""
 
     def route(self, protocol: str) -> Route:
         return self.gemini if protocol == "gemini" else self.openai
+
+    def model_for(self, capability: Capability) -> str | None:
+        """The model a case needing ``capability`` runs against, or None when the profile names none."""
+        if capability == "default":
+            return self.default_model
+        return self.capabilities.get(capability)
 
     def unsupported_reason(self, case_id: str) -> str | None:
         """The declared reason when ``case_id`` (or a path prefix of it) is declared unsupported."""
@@ -115,6 +125,7 @@ def load_provider(name_or_path: str) -> Provider:
         openai=Route(**raw["openai"]),
         default_model=raw["models"]["default"],
         other_models=tuple(raw["models"].get("others", ())),
+        capabilities={name: raw["models"][name] for name in CAPABILITIES[1:] if name in raw["models"]},
         base_url=raw.get("base_url"),
         embedded=bool(raw.get("embedded", False)),
         api_key_env=raw.get("api_key_env"),

@@ -164,7 +164,7 @@ def _gateway_target(provider: Provider, faults: tuple[str, ...]) -> Target:
 
 
 def _embedded_target(provider: Provider, base_url: str, api_key: str, faults: tuple[str, ...]) -> Target:
-    from conformance.reference.model.safety import TRIGGERS
+    from conformance.reference.model.triggers import TRIGGERS
 
     # The reference's own trigger prompts replace the profile's: they are what this target answers to.
     served = dataclasses.replace(provider, base_url=base_url, triggers=dict(TRIGGERS))
@@ -204,6 +204,7 @@ def _embedded_server(
             api_key=key,
             faults=faults,
             stream_delay=stream_delay,
+            retry_after=0,  # the trigger prompts' 429 and 503 ask for no wait: retries cost nothing here
         )
     with ReferenceServer(app) as server:
         yield server.base_url, key

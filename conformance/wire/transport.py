@@ -72,11 +72,18 @@ class Transport:
         self._idle.clear()
 
     def build(
-        self, protocol: str, spec: RequestSpec, body: Any, query: dict[str, Any] | None = None
+        self,
+        protocol: str,
+        spec: RequestSpec,
+        body: Any,
+        query: dict[str, Any] | None = None,
+        *,
+        model: str | None = None,
     ) -> SentRequest:
-        """The request as it will go on the wire, with prefix, model and auth applied."""
+        """The request as it will go on the wire, with prefix, model (the default one unless given) and auth
+        applied."""
         route = self.provider.route(protocol)
-        model = self.provider.default_model
+        model = model or self.provider.default_model
         url = self.base_url.rstrip("/") + route.prefix + fill_model(spec.path, model)
         query = {k: str(v) for k, v in fill_model(spec.query if query is None else query, model).items()}
         if spec.stream == "sse" and protocol == "gemini":

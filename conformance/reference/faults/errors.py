@@ -25,6 +25,12 @@ class ErrorsAs500(Fault):
         "gemini/errors/missing-contents",
         "gemini/errors/unknown-model",
         "openai/errors/missing-messages",
+        "gemini/errors/rate-limit",
+        "gemini/errors/overloaded",
+        "gemini/streaming-sse/rate-limit",
+        "openai/errors/rate-limit",
+        "openai/errors/overloaded",
+        "openai/errors/missing-model",
     )
 
     @at(ERROR)
@@ -46,6 +52,8 @@ class ErrorsOpenAIEnvelope(Fault):
         "gemini/errors/bad-key",
         "gemini/errors/missing-contents",
         "gemini/errors/missing-key",
+        "gemini/errors/rate-limit",
+        "gemini/errors/server-error",
         "gemini/sdk/bad-key",
         "gemini/sdk/unknown-model",
     )
@@ -127,8 +135,78 @@ class StreamErrorAs200(Fault):
         "gemini/streaming-sse/unknown-model",
         "openai/streaming/bad-request",
         "openai/streaming/unknown-model",
+        "gemini/streaming-sse/rate-limit",
     )
 
     @at(STREAM_ERROR)
     def hidden(self, error: GoogleError | OpenAIError | None, call: Call) -> GoogleError | OpenAIError | None:
         return None
+
+
+class QuotaAnsweredAs503(Fault):
+    """Upstream 429s are answered 503 (native UNAVAILABLE, OpenAI server_error), as cody-gateway proposed on
+    purpose: clients cannot tell a quota from an outage."""
+
+    name = "quota-answered-as-503"
+    bug_class = "F40"
+    protocol = "gemini"
+    feature = "error-status"
+    affects = BOTH
+    caught_by = (
+        "gemini/errors/rate-limit",
+        "gemini/streaming-sse/rate-limit",
+        "openai/errors/rate-limit",
+    )
+
+    @at(ERROR)
+    def as_503(self, error: GoogleError | OpenAIError, call: Call) -> GoogleError | OpenAIError:
+        if error.http_status != 429:
+            return error
+        if isinstance(error, GoogleError):
+            return GoogleError(503, error.message, error.details, error.headers)
+        return OpenAIError(503, error.message, "server_error", error.param, None, error.headers)
+
+
+class UpstreamErrorsAs502(Fault):
+    """Upstream 5xx errors are answered 502 Bad Gateway in the error form of the protocol (a proxy's
+    rewrite), so clients cannot tell an overloaded model from a failing one."""
+
+    name = "upstream-errors-as-502"
+    bug_class = "F40"
+    protocol = "gemini"
+    feature = "error-status"
+    affects = BOTH
+    caught_by = (
+        "gemini/errors/overloaded",
+        "gemini/errors/server-error",
+        "openai/errors/overloaded",
+        "openai/errors/server-error",
+    )
+
+    @at(ERROR)
+    def bad_gateway(self, error: GoogleError | OpenAIError, call: Call) -> GoogleError | OpenAIError:
+        if error.http_status < 500:
+            return error
+        if isinstance(error, GoogleError):
+            return GoogleError(502, error.message, error.details, error.headers)
+        return OpenAIError(502, error.message, error.type, error.param, error.code, error.headers)
+
+
+class ErrorDetailsStripped(Fault):
+    """Native errors are re-wrapped with code, message and status only: their google.rpc details
+    (RetryInfo, QuotaFailure, ErrorInfo) are lost, so clients cannot tell how long to wait."""
+
+    name = "error-details-stripped"
+    bug_class = "F41"
+    protocol = "gemini"
+    feature = "error-envelope"
+    caught_by = (
+        "gemini/errors/rate-limit",
+        "gemini/errors/bad-key-as-google",
+    )
+
+    @at(ERROR)
+    def no_details(self, error: GoogleError | OpenAIError, call: Call) -> GoogleError | OpenAIError:
+        if not isinstance(error, GoogleError):
+            return error
+        return GoogleError(error.http_status, error.message, (), error.headers)

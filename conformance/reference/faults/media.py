@@ -164,6 +164,9 @@ class MediaDropped(Fault):
         "gemini/multimodal/inline-data-camel/audio-wav/modality",
         "gemini/multimodal/several-parts/modality",
         "openai/multimodal/history/reaches-model",
+        "gemini/multimodal/audio-mpeg",
+        "gemini/media-resolution/low-counts-fewer",
+        "openai/multimodal/file-pdf",
         "gemini/sdk/media",
         "openai/sdk/media",
     )
@@ -207,6 +210,61 @@ def _remote_image(part: Any) -> bool:
     image = _typed(part, "image_url")
     url = image.get("url") if image is not None else None
     return isinstance(url, str) and _REMOTE.match(url) is not None
+
+
+class PdfFilePartDropped(Fault):
+    """OpenAI file content parts (a PDF as file.file_data) are silently removed; the message's text still
+    goes through."""
+
+    name = "pdf-file-part-dropped"
+    bug_class = "F35"
+    protocol = "openai"
+    feature = "multimodal"
+    caught_by = (
+        "openai/multimodal/file-pdf",
+        "openai/multimodal/file-pdf/reaches-model",
+    )
+
+    @at(REQUEST)
+    def without_files(self, body: Any, call: Call) -> Any:
+        if call.protocol != "openai":
+            return body
+        body = _rewritten(body)
+        for content in _openai_contents(body):
+            content[:] = [
+                part for part in content if not (isinstance(part, dict) and part.get("type") == "file")
+            ]
+        return body
+
+
+class UnlistedMimeDropped(Fault):
+    """Native inline parts whose MIME type is not on the gateway's list of the 32 documented types (such
+    as audio/mpeg, the registered type of MP3) are silently removed instead of forwarded."""
+
+    name = "unlisted-mime-dropped"
+    bug_class = "F34"
+    protocol = "gemini"
+    feature = "multimodal"
+    caught_by = ("gemini/multimodal/audio-mpeg",)
+
+    @at(REQUEST)
+    def listed_only(self, body: Any, call: Call) -> Any:
+        if call.protocol != "gemini":
+            return body
+        body = _rewritten(body)
+        listed = {sample.mime_type for sample in load_media()}
+        for parts in _native_parts(body):
+            parts[:] = [part for part in parts if _listed(part, listed)]
+        return body
+
+
+def _listed(part: Any, listed: set[str]) -> bool:
+    blob_key = _first(part, "inlineData", "inline_data") if isinstance(part, dict) else None
+    blob = part.get(blob_key) if blob_key else None
+    if not isinstance(blob, dict):
+        return True
+    mime_key = _first(blob, "mimeType", "mime_type")
+    return str(blob.get(mime_key, "")).strip().lower() in listed if mime_key else True
 
 
 # -- refusing a MIME family --------------------------------------------------------------------------

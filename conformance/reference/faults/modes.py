@@ -1,7 +1,9 @@
-"""Faults in the modes a request switches on beyond tools: JSON mode, safety thresholds and thinking."""
+"""Faults in the modes a request switches on beyond tools: JSON mode, safety thresholds, thinking, output
+modalities and speech, and logprobs."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +32,7 @@ class JSONModeDropped(Fault):
         "gemini/json-mode/response-schema",
         "openai/json-mode/json-object",
         "openai/json-mode/json-schema",
+        "gemini/json-mode/lowercase-types",
         "gemini/sdk/json-schema",
         "openai/sdk/json-schema",
     )
@@ -53,6 +56,7 @@ class ResponseJSONSchemaIgnored(Fault):
         "gemini/json-mode/response-json-schema",
         "gemini/json-mode/response-schema",
         "openai/json-mode/json-schema",
+        "gemini/json-mode/lowercase-types",
     )
 
     @at(FORWARDED)
@@ -82,20 +86,32 @@ class SafetySettingsOverridden(Fault):
 
 class SafetyBlockOpaque(Fault):
     """Safety blocks come back as an empty text candidate: no promptFeedback.blockReason for a blocked
-    prompt, no finishReason or safetyRatings for a blocked answer."""
+    prompt, no finishReason or safetyRatings for a blocked answer (native); an empty answer with
+    finish_reason "stop" instead of "content_filter" (OpenAI), unary and streamed."""
 
     name = "safety-block-opaque"
     bug_class = "F29"
     protocol = "gemini"
     feature = "safety"
+    affects = BOTH
     caught_by = (
         "gemini/safety/answer-block",
         "gemini/safety/prompt-block",
+        "gemini/streaming-sse/prompt-block",
+        "openai/safety/prompt-block",
+        "openai/safety/prompt-block-streamed",
     )
 
     @at(RESPONSE)
     def opaque(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
-        if call.protocol != "gemini" or call.generation is None:
+        if call.protocol == "openai":
+            for choice in body.get("choices") or []:
+                if isinstance(choice, dict) and choice.get("finish_reason") == "content_filter":
+                    choice["finish_reason"] = "stop"
+                    if isinstance(choice.get("message"), dict):
+                        choice["message"]["content"] = ""
+            return body
+        if call.generation is None:
             return body
         for candidate, completion in answers(body, call):
             if completion.blocked:
@@ -149,7 +165,11 @@ class ThoughtPartsMerged(Fault):
     bug_class = "F15"
     protocol = "gemini"
     feature = "thinking"
-    caught_by = ("gemini/thinking/include-thoughts",)
+    caught_by = (
+        "gemini/thinking/include-thoughts",
+        "gemini/thinking/streamed",
+        "gemini/thinking/level-gemini3",
+    )
 
     @at(GENERATION)
     def merged(self, generation: Generation, call: Call) -> Generation:
@@ -161,3 +181,166 @@ def _merge_thoughts(completion: Completion) -> Completion:
         return completion
     merged = "\n".join(completion.thoughts) + "\n"
     return replace(completion, pieces=(merged + completion.pieces[0], *completion.pieces[1:]))
+
+
+def _native_copy(body: Any, call: Call) -> dict[str, Any] | None:
+    """A copy of a native request body to rewrite, or None for any other body."""
+    return copy.deepcopy(body) if call.protocol == "gemini" and isinstance(body, dict) else None
+
+
+def _configs(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [body[key] for key in ("generationConfig", "generation_config") if isinstance(body.get(key), dict)]
+
+
+def _thinking_configs(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        config[key]
+        for config in _configs(body)
+        for key in ("thinkingConfig", "thinking_config")
+        if isinstance(config.get(key), dict)
+    ]
+
+
+class ThinkingLevelDropped(Fault):
+    """thinkingLevel (thinking_level) is not forwarded, as by a gateway that knows only the Gemini 2.5
+    thinkingBudget: an unknown level and a level beside a budget get 200 instead of 400."""
+
+    name = "thinking-level-dropped"
+    bug_class = "F16"
+    protocol = "gemini"
+    feature = "thinking"
+    caught_by = (
+        "gemini/thinking/level-and-budget",
+        "gemini/thinking/level-unknown",
+    )
+
+    @at(REQUEST)
+    def budget_only(self, body: Any, call: Call) -> Any:
+        copied = _native_copy(body, call)
+        if copied is None:
+            return body
+        for config in _thinking_configs(copied):
+            config.pop("thinkingLevel", None)
+            config.pop("thinking_level", None)
+        return copied
+
+
+class ThinkingBudgetDropped(Fault):
+    """thinkingBudget (thinking_budget) is not forwarded: thinkingBudget 0 does not turn thinking off, and
+    the thoughts the model then spends are billed."""
+
+    name = "thinking-budget-dropped"
+    bug_class = "F16"
+    protocol = "gemini"
+    feature = "thinking"
+    caught_by = ("gemini/thinking/budget-zero",)
+
+    @at(REQUEST)
+    def level_only(self, body: Any, call: Call) -> Any:
+        copied = _native_copy(body, call)
+        if copied is None:
+            return body
+        for config in _thinking_configs(copied):
+            config.pop("thinkingBudget", None)
+            config.pop("thinking_budget", None)
+        return copied
+
+
+class ReasoningEffortNoneIgnored(Fault):
+    """reasoning_effort "none" is not mapped to thinking off (the other efforts are): a model that thinks
+    by default keeps thinking, and the reasoning tokens are billed."""
+
+    name = "reasoning-effort-none-ignored"
+    bug_class = None
+    protocol = "openai"
+    feature = "thinking"
+    caught_by = ("openai/sampling/reasoning-effort-none",)
+
+    @at(REQUEST)
+    def unmapped(self, body: Any, call: Call) -> Any:
+        if call.protocol != "openai" or not isinstance(body, dict) or body.get("reasoning_effort") != "none":
+            return body
+        return {key: value for key, value in body.items() if key != "reasoning_effort"}
+
+
+class LogprobsIgnored(Fault):
+    """responseLogprobs and logprobs (native) and logprobs and top_logprobs (OpenAI) are not forwarded: no
+    logprobs come back, and an out-of-range count gets 200."""
+
+    name = "logprobs-ignored"
+    bug_class = None
+    protocol = "gemini"
+    feature = "logprobs"
+    affects = BOTH
+    caught_by = (
+        "gemini/logprobs/chosen-and-top",
+        "gemini/logprobs/out-of-range",
+        "gemini/logprobs/streamed",
+        "openai/logprobs/top-logprobs",
+        "openai/logprobs/out-of-range",
+        "openai/logprobs/streamed",
+    )
+
+    @at(REQUEST)
+    def no_logprobs(self, body: Any, call: Call) -> Any:
+        if not isinstance(body, dict):
+            return body
+        if call.protocol == "openai":
+            return {key: value for key, value in body.items() if key not in ("logprobs", "top_logprobs")}
+        copied = copy.deepcopy(body)
+        for config in _configs(copied):
+            for key in ("responseLogprobs", "response_logprobs", "logprobs"):
+                config.pop(key, None)
+        return copied
+
+
+class SpeechConfigDropped(Fault):
+    """speechConfig (speech_config) is not forwarded: the voices asked for never reach the model, so an
+    unknown voice or too many speakers get 200 in the default voice."""
+
+    name = "speech-config-dropped"
+    bug_class = None
+    protocol = "gemini"
+    feature = "speech-output"
+    caught_by = (
+        "gemini/speech-output/unknown-voice",
+        "gemini/speech-output/three-speakers",
+    )
+
+    @at(REQUEST)
+    def default_voice(self, body: Any, call: Call) -> Any:
+        copied = _native_copy(body, call)
+        if copied is None:
+            return body
+        for config in _configs(copied):
+            config.pop("speechConfig", None)
+            config.pop("speech_config", None)
+        return copied
+
+
+class ResponseModalitiesDropped(Fault):
+    """responseModalities (native) and modalities with audio (OpenAI) are not forwarded, so a text model
+    asked for images or audio answers 200 with text only instead of refusing."""
+
+    name = "response-modalities-dropped"
+    bug_class = "F36"
+    protocol = "gemini"
+    feature = "image-output"
+    affects = BOTH
+    caught_by = (
+        "gemini/image-output/text-model",
+        "gemini/speech-output/text-model",
+        "openai/output-modalities/audio",
+    )
+
+    @at(REQUEST)
+    def text_only(self, body: Any, call: Call) -> Any:
+        if not isinstance(body, dict):
+            return body
+        if call.protocol == "openai":
+            return {key: value for key, value in body.items() if key not in ("modalities", "audio")}
+        copied = copy.deepcopy(body)
+        for config in _configs(copied):
+            config.pop("responseModalities", None)
+            config.pop("response_modalities", None)
+        return copied

@@ -84,6 +84,9 @@ class FinishReasonAlwaysStop(Fault):
     caught_by = (
         "gemini/generation-config/max-output-tokens",
         "openai/sampling/max-tokens",
+        "gemini/streaming-sse/max-tokens",
+        "gemini/streaming-json-array/max-tokens",
+        "openai/streaming/length",
     )
 
     @at(RESPONSE)
@@ -136,4 +139,99 @@ class OpenAIMessageMissing(Fault):
         if call.protocol == "openai":
             for choice, _ in answers(body, call):
                 choice.pop("message", None)
+        return body
+
+
+# -- what a candidate holds beyond its text ----------------------------------------------------------
+
+CANDIDATE_METADATA = (
+    "groundingMetadata",
+    "urlContextMetadata",
+    "citationMetadata",
+    "logprobsResult",
+    "avgLogprobs",
+)
+"""The candidate members a converter that knows only content, finishReason and safetyRatings loses."""
+
+
+class CandidateMetadataDropped(Fault):
+    """The candidate's metadata is dropped on the way back (no bug class listed; a gateway re-serialising
+    through a type that lacks it): groundingMetadata, urlContextMetadata, citationMetadata, logprobsResult
+    and avgLogprobs (native), and each choice's logprobs (OpenAI), unary and streamed."""
+
+    name = "candidate-metadata-dropped"
+    bug_class = None
+    protocol = "gemini"
+    feature = "grounding"
+    affects = BOTH
+    caught_by = (
+        "gemini/grounding/google-search",
+        "gemini/grounding/google-search-streamed",
+        "gemini/grounding/url-context",
+        "gemini/grounding/url-context-streamed",
+        "gemini/logprobs/chosen-and-top",
+        "gemini/logprobs/streamed",
+        "gemini/citations/recitation-cited",
+        "gemini/citations/streamed",
+        "openai/logprobs/top-logprobs",
+        "openai/logprobs/streamed",
+    )
+
+    @at(RESPONSE)
+    def bare(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
+        for rendered, _ in answers(body, call):
+            for key in CANDIDATE_METADATA if call.protocol == "gemini" else ("logprobs",):
+                rendered.pop(key, None)
+        return body
+
+
+class CitationSourcesRenamed(Fault):
+    """citationMetadata.citationSources is returned as citationMetadata.citations (the name of Vertex AI's
+    older field), so clients reading citationSources find none."""
+
+    name = "citation-sources-renamed"
+    bug_class = None
+    protocol = "gemini"
+    feature = "citations"
+    caught_by = (
+        "gemini/citations/well-formed",
+        "gemini/citations/recitation-cited",
+        "gemini/citations/streamed",
+    )
+
+    @at(RESPONSE)
+    def renamed(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
+        if call.protocol != "gemini":
+            return body
+        for candidate, _ in answers(body, call):
+            metadata = candidate.get("citationMetadata")
+            if isinstance(metadata, dict) and "citationSources" in metadata:
+                metadata["citations"] = metadata.pop("citationSources")
+        return body
+
+
+class GeneratedMediaDropped(Fault):
+    """Generated images and audio (inlineData parts of the answer) are dropped while their tokens are still
+    billed in usageMetadata, unary and streamed (the converter reads text parts only)."""
+
+    name = "generated-media-dropped"
+    bug_class = "F36"
+    protocol = "gemini"
+    feature = "image-output"
+    caught_by = (
+        "gemini/image-output/image-part",
+        "gemini/image-output/streamed",
+        "gemini/speech-output/audio-part",
+        "gemini/speech-output/two-speakers",
+        "gemini/speech-output/streamed",
+    )
+
+    @at(RESPONSE)
+    def text_only(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
+        if call.protocol != "gemini":
+            return body
+        for candidate, _ in answers(body, call):
+            content = candidate.get("content")
+            if isinstance(content, dict) and isinstance(content.get("parts"), list):
+                content["parts"] = [part for part in content["parts"] if "inlineData" not in part]
         return body

@@ -103,3 +103,20 @@ class CountTokensZero(Fault):
     @at(RESPONSE)
     def zero(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
         return {"totalTokens": 0} if call.method == "countTokens" else body
+
+
+class MissingModelDefaulted(Fault):
+    """An OpenAI request without model is served by the gateway's default model with 200, instead of the
+    400 a request missing a required parameter gets."""
+
+    name = "missing-model-defaulted"
+    bug_class = "F44"
+    protocol = "openai"
+    feature = "model-routing"
+    caught_by = ("openai/errors/missing-model",)
+
+    @at(REQUEST)
+    def default_model(self, body: Any, call: Call) -> Any:
+        if call.protocol != "openai" or not isinstance(body, dict) or "model" in body:
+            return body
+        return {**body, "model": call.catalogue.default.id}

@@ -37,7 +37,15 @@ if TYPE_CHECKING:
 
 Protocol = Literal["gemini", "openai"]
 Method = Literal[
-    "models.list", "models.get", "generateContent", "streamGenerateContent", "countTokens", "chat.completions"
+    "models.list",
+    "models.get",
+    "generateContent",
+    "streamGenerateContent",
+    "countTokens",
+    "chat.completions",
+    "cachedContents.create",
+    "cachedContents.get",
+    "cachedContents.delete",
 ]
 FramingMode = Literal["json", "json-array", "sse"]
 
@@ -89,13 +97,17 @@ class Forwarded:
 class Usage:
     """The token counts a response reports, before they are rendered in the protocol's usage block.
 
-    ``total`` is what the response says the total is; OpenAI's usage has no thoughts (``thoughts`` 0).
+    ``total`` is what the response says the total is; ``tool_use`` the prompt tokens tools fetched
+    (search results, retrieved URLs), ``cached`` the part of ``prompt`` read from a cache. OpenAI's
+    completion tokens are ``output`` + ``thoughts`` (the reasoning tokens).
     """
 
     prompt: int
     output: int
     thoughts: int
     total: int
+    tool_use: int = 0
+    cached: int = 0
 
 
 @dataclass(frozen=True)
@@ -250,6 +262,12 @@ DOCUMENT: Seam[Any, Call] = Seam(
     "success of gemini.py and openai.py (a whole body), streaming.native_stream and openai_stream (each"
     " event)",
 )
+FRAMES: Seam[list[bytes], Call] = Seam(
+    "frames",
+    "the bytes of a streamed answer, one item per event (SSE event or JSON-array element), as they go on the"
+    " wire",
+    "streaming.native_stream and streaming.openai_stream, just before the frames are sent",
+)
 FRAMING: Seam[Framing, Call] = Seam(
     "framing",
     "how a success answer goes on the wire (see Framing)",
@@ -325,6 +343,7 @@ SEAMS: dict[str, Seam[Any, Any]] = {
         TEXT_DELTAS,
         STREAM_EVENTS,
         DOCUMENT,
+        FRAMES,
         FRAMING,
         ERROR,
         ERROR_BODY,

@@ -8,7 +8,15 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.reference.faults.fault import BOTH, Fault, at
-from conformance.reference.faults.seams import FRAMING, RESPONSE, STREAM_EVENTS, TEXT_DELTAS, Call, Framing
+from conformance.reference.faults.seams import (
+    FRAMES,
+    FRAMING,
+    RESPONSE,
+    STREAM_EVENTS,
+    TEXT_DELTAS,
+    Call,
+    Framing,
+)
 
 Events = list[dict[str, Any]]
 
@@ -201,6 +209,63 @@ class StreamCumulativeText(Fault):
         return ["".join(deltas[: n + 1]) for n in range(len(deltas))]
 
 
+class StreamTextSplitMidCharacter(Fault):
+    """Streamed text of both protocols is re-cut into pieces of a few bytes, each decoded on its own with
+    replacement, so a multi-byte character split between two events becomes U+FFFD (no bug class listed)."""
+
+    name = "stream-text-split-mid-character"
+    bug_class = None
+    protocol = "gemini"
+    feature = "unicode"
+    affects = BOTH
+    caught_by = (
+        "gemini/unicode/streamed-sse",
+        "gemini/unicode/streamed-json-array",
+        "openai/unicode/streamed",
+        "gemini/unicode/line-separators-kept",
+        "openai/unicode/line-separators-kept",
+    )
+
+    @at(TEXT_DELTAS)
+    def byte_pieces(self, deltas: list[str], call: Call) -> list[str]:
+        raw = "".join(deltas).encode("utf-8")
+        size = 4
+        return [raw[n : n + size].decode("utf-8", "replace") for n in range(0, len(raw), size)] or deltas
+
+
+# -- frames ------------------------------------------------------------------------------------------
+
+
+class SseLinesSplitOnUnicodeSeparators(Fault):
+    """The gateway re-reads SSE lines with a Unicode-aware line splitter (Python's str.splitlines, a
+    JavaScript readline): U+2028, U+2029 and U+0085 inside an event's JSON end its line, and the pieces are
+    written back as lines of their own, breaking the event (no bug class listed)."""
+
+    name = "sse-lines-split-on-unicode-separators"
+    bug_class = None
+    protocol = "gemini"
+    feature = "unicode"
+    affects = BOTH
+    caught_by = (
+        "gemini/unicode/line-separators",
+        "gemini/unicode/line-separators-kept",
+        "openai/unicode/line-separators",
+        "openai/unicode/line-separators-kept",
+    )
+
+    @at(FRAMES)
+    def split_lines(self, frames: list[bytes], call: Call) -> list[bytes]:
+        out = []
+        for frame in frames:
+            text = frame.decode("utf-8")
+            if not text.startswith(("data:", "event:")):
+                out.append(frame)  # JSON-array elements are not read as lines
+                continue
+            ending = text[len(text.rstrip("\r\n")) :]
+            out.append(("\n".join(text.splitlines()) + ending).encode("utf-8"))
+        return out
+
+
 # -- events ------------------------------------------------------------------------------------------
 
 
@@ -237,6 +302,9 @@ class StreamToolCallsDropped(Fault):
         "gemini/streaming-sse/function-call",
         "gemini/streaming-json-array/function-call",
         "openai/streaming/tool-calls",
+        "gemini/streaming-sse/function-call-no-parameters",
+        "gemini/streaming-sse/thought-signature-round-trip",
+        "openai/streaming/tool-call-no-parameters",
     )
 
     @at(STREAM_EVENTS)
@@ -282,6 +350,8 @@ class StreamFinishReasonMissing(Fault):
     caught_by = (
         "gemini/streaming-json-array/finish-reason-and-usage-last",
         "gemini/streaming-sse/finish-reason-last",
+        "gemini/streaming-sse/max-tokens",
+        "gemini/streaming-json-array/max-tokens",
     )
 
     @at(STREAM_EVENTS)
@@ -479,3 +549,79 @@ def _as_openai_chunk(event: dict[str, Any]) -> dict[str, Any]:
         "model": event.get("modelVersion", ""),
         "choices": choices,
     }
+
+
+class StreamFinishReasonStop(Fault):
+    """Streams always end with finishReason STOP (native) or finish_reason "stop" (OpenAI, tool calls
+    apart): a stream cut by the token limit, or blocked, looks complete; unary answers are right."""
+
+    name = "stream-finish-reason-stop"
+    bug_class = "F38"
+    protocol = "gemini"
+    feature = "streaming"
+    affects = BOTH
+    caught_by = (
+        "gemini/streaming-sse/max-tokens",
+        "gemini/streaming-json-array/max-tokens",
+        "openai/streaming/length",
+        "openai/safety/prompt-block-streamed",
+    )
+
+    @at(STREAM_EVENTS)
+    def stop(self, events: Events, call: Call) -> Events:
+        for event in events:
+            for entry in event.get("candidates" if call.protocol == "gemini" else "choices") or []:
+                if call.protocol == "gemini" and "finishReason" in entry:
+                    entry["finishReason"] = "STOP"
+                elif call.protocol == "openai" and entry.get("finish_reason") not in (None, "tool_calls"):
+                    entry["finish_reason"] = "stop"
+        return events
+
+
+class StreamThoughtSignatureDropped(Fault):
+    """thoughtSignature is stripped from the parts of native stream events (the unary route keeps it), so
+    replaying a streamed function call is refused with 400."""
+
+    name = "stream-thought-signature-dropped"
+    bug_class = "F13"
+    protocol = "gemini"
+    feature = "thought-signatures"
+    caught_by = (
+        "gemini/streaming-sse/thought-signature-round-trip",
+        "gemini/streaming-sse/thought-signature-round-trip-gemini3",
+    )
+
+    @at(STREAM_EVENTS)
+    def unsigned(self, events: Events, call: Call) -> Events:
+        if call.protocol == "gemini":
+            for part in _native_parts(events):
+                part.pop("thoughtSignature", None)
+        return events
+
+
+class StreamThoughtsMerged(Fault):
+    """Native stream events lose the thought flag of their parts: the streamed thought summary arrives as
+    answer text (the unary route keeps thoughts apart)."""
+
+    name = "stream-thoughts-merged"
+    bug_class = "F15"
+    protocol = "gemini"
+    feature = "thinking"
+    caught_by = ("gemini/thinking/streamed",)
+
+    @at(STREAM_EVENTS)
+    def unflagged(self, events: Events, call: Call) -> Events:
+        if call.protocol == "gemini":
+            for part in _native_parts(events):
+                part.pop("thought", None)
+        return events
+
+
+def _native_parts(events: Events) -> list[dict[str, Any]]:
+    return [
+        part
+        for event in events
+        for candidate in event.get("candidates") or []
+        for part in (candidate.get("content") or {}).get("parts") or []
+        if isinstance(part, dict)
+    ]

@@ -44,6 +44,14 @@ class ToolsDropped(Fault):
         "gemini/code-execution/python",
         "gemini/function-calling/auto-call",
         "openai/tools/auto-call",
+        "gemini/grounding/google-search",
+        "gemini/grounding/google-search-streamed",
+        "gemini/grounding/url-context",
+        "gemini/grounding/url-context-streamed",
+        "gemini/code-execution/failure",
+        "gemini/code-execution/failure-streamed",
+        "gemini/function-calling/no-parameters",
+        "openai/tools/no-parameters",
         "gemini/sdk/function-calling-round-trip",
         "openai/sdk/tool-call-round-trip",
     )
@@ -69,6 +77,7 @@ class ToolChoiceIgnored(Fault):
         "openai/tools/tool-choice-named",
         "openai/tools/tool-choice-none",
         "openai/tools/tool-choice-required",
+        "gemini/function-calling/mode-lowercase",
     )
 
     @at(FORWARDED)
@@ -110,6 +119,10 @@ class NonTextPartsDropped(Fault):
     caught_by = (
         "gemini/code-execution/python",
         "gemini/function-calling/auto-call",
+        "gemini/code-execution/failure",
+        "gemini/code-execution/failure-streamed",
+        "gemini/function-calling/no-parameters",
+        "openai/tools/no-parameters",
     )
 
     @at(GENERATION)
@@ -128,6 +141,8 @@ class ParallelCallsCollapsed(Fault):
     caught_by = (
         "gemini/function-calling/parallel-calls",
         "openai/tools/parallel-calls",
+        "gemini/function-calling/parallel-round-trip-gemini3",
+        "openai/tools/parallel-round-trip-gemini3",
     )
 
     @at(GENERATION)
@@ -146,6 +161,10 @@ class FunctionArgsEmptied(Fault):
     caught_by = (
         "gemini/function-calling/auto-call",
         "openai/tools/auto-call",
+        "gemini/function-calling/enum-parameter",
+        "gemini/unicode/function-args",
+        "openai/tools/enum-parameter",
+        "openai/unicode/tool-arguments",
     )
 
     @at(GENERATION)
@@ -167,6 +186,10 @@ class ToolCallArgumentsObject(Fault):
     feature = "function-arguments"
     caught_by = (
         "openai/tools/auto-call",
+        "openai/tools/no-parameters",
+        "openai/tools/enum-parameter",
+        "openai/tools/round-trip-gemini3",
+        "openai/unicode/tool-arguments",
         "openai/sdk/tool-call-round-trip",
     )
 
@@ -259,7 +282,12 @@ class ThoughtSignatureDropped(Fault):
     caught_by = (
         "gemini/function-calling/round-trip",
         "gemini/function-calling/thought-signature-round-trip",
+        "gemini/function-calling/round-trip-gemini3",
+        "gemini/function-calling/thought-signature-round-trip-gemini3",
+        "gemini/streaming-sse/thought-signature-round-trip",
+        "gemini/streaming-sse/thought-signature-round-trip-gemini3",
         "gemini/sdk/function-calling-round-trip",
+        "gemini/sdk/function-calling-round-trip-gemini3",
     )
 
     @at(GENERATION)
@@ -287,6 +315,8 @@ class ParallelResponsesSplit(Fault):
     caught_by = (
         "gemini/function-calling/parallel-round-trip",
         "openai/tools/parallel-round-trip",
+        "gemini/function-calling/parallel-round-trip-gemini3",
+        "openai/tools/parallel-round-trip-gemini3",
     )
 
     @at(FORWARDED)
@@ -306,3 +336,91 @@ def split_responses(contents: Sequence[Mapping[str, Any]]) -> list[Mapping[str, 
         else:
             out.append(content)
     return out
+
+
+# -- calls of functions without parameters, enums, code runs -----------------------------------------
+
+
+class NoArgumentCallsNull(Fault):
+    """A call of a function that takes no arguments is passed back with null arguments: native
+    functionCall.args null, OpenAI function.arguments "null" (an empty map serialised as nil), unary and
+    streamed."""
+
+    name = "no-argument-calls-null"
+    bug_class = "F19"
+    protocol = "openai"
+    feature = "function-arguments"
+    affects = BOTH
+    caught_by = (
+        "gemini/function-calling/no-parameters",
+        "gemini/streaming-sse/function-call-no-parameters",
+        "openai/tools/no-parameters",
+        "openai/streaming/tool-call-no-parameters",
+    )
+
+    @at(RESPONSE)
+    def null_args(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
+        if call.protocol == "openai":
+            for rendered, function_call in tool_calls(body, call):
+                if not function_call.args:
+                    rendered["function"]["arguments"] = "null"
+            return body
+        for candidate, _ in answers(body, call):
+            for part in (candidate.get("content") or {}).get("parts") or []:
+                called = part.get("functionCall") if isinstance(part, dict) else None
+                if isinstance(called, dict) and not called.get("args"):
+                    called["args"] = None
+        return body
+
+
+class ToolEnumDropped(Fault):
+    """enum is stripped from tool parameter schemas by an over-eager sanitizer, so the model fills an
+    enumerated argument with any string."""
+
+    name = "tool-enum-dropped"
+    bug_class = "F23"
+    protocol = "openai"
+    feature = "tool-schemas"
+    affects = BOTH
+    caught_by = (
+        "gemini/function-calling/enum-parameter",
+        "openai/tools/enum-parameter",
+    )
+
+    @at(FORWARDED)
+    def no_enums(self, forwarded: Forwarded, call: Call) -> Forwarded:
+        functions = tuple(
+            replace(f, parameters=_without_enums(f.parameters)) for f in forwarded.features.functions
+        )
+        return replace(forwarded, features=replace(forwarded.features, functions=functions))
+
+
+def _without_enums(schema: Any) -> Any:
+    if isinstance(schema, Mapping):
+        return {key: _without_enums(value) for key, value in schema.items() if key != "enum"}
+    if isinstance(schema, list):
+        return [_without_enums(item) for item in schema]
+    return schema
+
+
+class CodeFailureReportedOk(Fault):
+    """Every codeExecutionResult is passed back with outcome OUTCOME_OK, a failed run included (the
+    converter knows one outcome)."""
+
+    name = "code-failure-reported-ok"
+    bug_class = "F22"
+    protocol = "gemini"
+    feature = "code-execution"
+    caught_by = (
+        "gemini/code-execution/failure",
+        "gemini/code-execution/failure-streamed",
+    )
+
+    @at(GENERATION)
+    def always_ok(self, generation: Generation, call: Call) -> Generation:
+        return each_completion(
+            generation,
+            lambda completion: replace(
+                completion, code=tuple(replace(run, outcome="OUTCOME_OK") for run in completion.code)
+            ),
+        )

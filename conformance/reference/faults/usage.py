@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.reference.faults.fault import BOTH, Fault, at
-from conformance.reference.faults.seams import DOCUMENT, STREAM_EVENTS, USAGE, Call, Usage
+from conformance.reference.faults.seams import DOCUMENT, RESPONSE, STREAM_EVENTS, USAGE, Call, Usage
 from conformance.reference.model.engine import tokenize
 
 INFLATION = 1.5
@@ -38,6 +38,9 @@ class UsageMisreported(Fault):
         "gemini/usage/total-is-sum",
         "openai/chat/usage-present",
         "openai/chat/usage-total-is-sum",
+        "gemini/grounding/google-search",
+        "gemini/grounding/url-context",
+        "openai/sampling/reasoning-effort-none",
     )
 
     @at(USAGE)
@@ -52,10 +55,16 @@ class ThoughtsLeftOutOfTotal(Fault):
     bug_class = "F11"
     protocol = "gemini"
     feature = "usage"
-    caught_by = ("gemini/thinking/usage-counts-thoughts",)
+    caught_by = (
+        "gemini/thinking/usage-counts-thoughts",
+        "gemini/grounding/google-search",
+        "gemini/grounding/url-context",
+    )
 
     @at(USAGE)
     def total_without_thoughts(self, usage: Usage, call: Call) -> Usage:
+        if call.protocol != "gemini":
+            return usage
         return replace(usage, total=usage.total - usage.thoughts)
 
 
@@ -184,6 +193,8 @@ class UsageRenamed(Fault):
         "gemini/streaming-sse/usage-last-event",
         "gemini/usage/present",
         "gemini/usage/total-is-sum",
+        "gemini/grounding/google-search",
+        "gemini/cached-content/round-trip",
     )
 
     @at(DOCUMENT)
@@ -195,3 +206,38 @@ class UsageRenamed(Fault):
         return {
             ("cpaUsageMetadata" if key == "usageMetadata" else key): value for key, value in document.items()
         }
+
+
+KNOWN_USAGE = (
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "totalTokenCount",
+    "thoughtsTokenCount",
+    "promptTokensDetails",
+)
+"""The usageMetadata members kept by a gateway whose usage type predates caching, tools and output details."""
+
+
+class UsageDetailsDropped(Fault):
+    """usageMetadata keeps only the prompt, candidates, thoughts and total counts and the prompt details:
+    cachedContentTokenCount, cacheTokensDetails, toolUsePromptTokenCount and candidatesTokensDetails are
+    dropped (the total still counts them), so cached, tool and image or audio tokens cannot be billed."""
+
+    name = "usage-details-dropped"
+    bug_class = "F11"
+    protocol = "gemini"
+    feature = "usage"
+    caught_by = (
+        "gemini/cached-content/round-trip",
+        "gemini/grounding/google-search",
+        "gemini/grounding/url-context",
+        "gemini/image-output/image-tokens",
+        "gemini/speech-output/audio-tokens",
+    )
+
+    @at(RESPONSE)
+    def known_only(self, body: dict[str, Any], call: Call) -> dict[str, Any]:
+        usage = body.get("usageMetadata") if call.protocol == "gemini" else None
+        if isinstance(usage, dict):
+            body["usageMetadata"] = {key: value for key, value in usage.items() if key in KNOWN_USAGE}
+        return body

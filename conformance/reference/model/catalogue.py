@@ -1,10 +1,18 @@
-"""The reference gateway's model catalogue, with the native and OpenAI renderings of a model."""
+"""The reference gateway's model catalogue, with the native and OpenAI renderings of a model.
+
+Besides Google's metadata, a model says what it can do, as the real one does: which modalities it answers
+in (text; text and images; audio only), whether it thinks when the request says nothing (the 2.5 Flash
+and Pro models do, Flash-Lite and 2.0 do not), whether its thinking can be switched off (2.5 Pro's and
+Gemini 3's cannot: thinkingBudget 0 is a 400), and whether it takes thinkingLevel (Gemini 3 only).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+OutputModality = Literal["TEXT", "IMAGE", "AUDIO"]
 
 SUPPORTED_METHODS: tuple[str, ...] = ("generateContent", "countTokens", "streamGenerateContent")
 OPENAI_CREATED = 1735689600  # 2025-01-01T00:00:00Z: a fixed "created" for every listed model
@@ -25,6 +33,10 @@ class ModelInfo:
     top_k: int = 64
     max_temperature: float = 2
     thinking: bool = True
+    outputs: tuple[OutputModality, ...] = ("TEXT",)
+    thinks_by_default: bool = True
+    thinking_required: bool = False
+    thinking_levels: bool = False
 
     def gemini_json(self) -> dict[str, Any]:
         """The native Model resource (``thinking`` omitted when false, as Google does)."""
@@ -60,13 +72,18 @@ KNOWN_MODELS: tuple[ModelInfo, ...] = (
         "1 million tokens, released in June of 2025.",
     ),
     ModelInfo(
-        "gemini-2.5-pro", "2.5", "Gemini 2.5 Pro", "Stable release (June 17th, 2025) of Gemini 2.5 Pro"
+        "gemini-2.5-pro",
+        "2.5",
+        "Gemini 2.5 Pro",
+        "Stable release (June 17th, 2025) of Gemini 2.5 Pro",
+        thinking_required=True,
     ),
     ModelInfo(
         "gemini-2.5-flash-lite",
         "001",
         "Gemini 2.5 Flash-Lite",
         "Stable version of Gemini 2.5 Flash-Lite, released in July of 2025",
+        thinks_by_default=False,
     ),
     ModelInfo(
         "gemini-2.0-flash",
@@ -76,12 +93,37 @@ KNOWN_MODELS: tuple[ModelInfo, ...] = (
         output_token_limit=8192,
         top_k=40,
         thinking=False,
+        thinks_by_default=False,
     ),
     ModelInfo(
         "gemini-3-flash-preview",
         "3-flash-preview-12-2025",
         "Gemini 3 Flash Preview",
         "Gemini 3 Flash Preview",
+        thinking_required=True,
+        thinking_levels=True,
+    ),
+    ModelInfo(
+        "gemini-2.5-flash-image",
+        "2.0",
+        "Nano Banana",
+        "Gemini 2.5 Flash Image",
+        input_token_limit=32768,
+        output_token_limit=32768,
+        thinking=False,
+        outputs=("TEXT", "IMAGE"),
+        thinks_by_default=False,
+    ),
+    ModelInfo(
+        "gemini-2.5-flash-preview-tts",
+        "gemini-2.5-flash-exp-tts-2025-05-19",
+        "Gemini 2.5 Flash Preview TTS",
+        "Gemini 2.5 Flash Preview TTS",
+        input_token_limit=8192,
+        output_token_limit=16384,
+        thinking=False,
+        outputs=("AUDIO",),
+        thinks_by_default=False,
     ),
 )
 DEFAULT_MODEL_IDS: tuple[str, ...] = tuple(model.id for model in KNOWN_MODELS)

@@ -19,13 +19,25 @@ same cases can run against the reference and against a real gateway:
 * ``Calculate <expression>`` (integers, ``+ - * / // % **`` and parentheses) answers the value.
 * Otherwise the answer is ``You said: <last user text>`` (text parts joined by a newline).
 
-Tools, structured output, safety and thinking (``responder.py`` applies them, in this order):
+* ``Recite <title>`` naming a text the engine knows (``RECITABLE``: the United States Declaration of
+  Independence) answers that text, cited: ``citationMetadata.citationSources`` gives its byte span and
+  the source's URI.
 
-* A prompt containing the trigger ``CONFORMANCE-TRIGGER-PROMPT-BLOCK`` is blocked at prompt level
+Triggers, tools, structured output, safety, thinking and the other features (``responder.py`` applies
+them, in this order):
+
+* The five trigger prompts (``triggers.py``; cases use them as ``{trigger:NAME}``): a user turn holding
+  ``CONFORMANCE-TRIGGER-RATE-LIMIT`` is answered 429 RESOURCE_EXHAUSTED (google.rpc with QuotaFailure,
+  Help and RetryInfo; OpenAI: the error object, type ``requests``, code ``rate_limit_exceeded``),
+  ``CONFORMANCE-TRIGGER-OVERLOADED`` 503 UNAVAILABLE ("The model is overloaded."),
+  ``CONFORMANCE-TRIGGER-SERVER-ERROR`` 500 INTERNAL, each with ``Retry-After`` (the gateway's
+  ``retry_after`` seconds: 1 for ``conformance serve``, 0 in the embedded runs). A prompt containing
+  ``CONFORMANCE-TRIGGER-PROMPT-BLOCK`` is blocked at prompt level
   (``promptFeedback.blockReason: PROHIBITED_CONTENT``, no candidates); one containing
   ``CONFORMANCE-TRIGGER-ANSWER-BLOCK`` gets a HARASSMENT rating of MEDIUM probability, so the
-  candidate is blocked (``finishReason: SAFETY``, ``content: {}``) unless ``safetySettings`` sets
-  HARASSMENT to ``BLOCK_ONLY_HIGH``, ``BLOCK_NONE`` or ``OFF`` (``safety.py``).
+  candidate is blocked (``finishReason: SAFETY``, ``content: {}``; OpenAI ``finish_reason:
+  content_filter``) unless ``safetySettings`` sets HARASSMENT to ``BLOCK_ONLY_HIGH``, ``BLOCK_NONE`` or
+  ``OFF`` (``safety.py``).
 * Function calling (declared functions, mode AUTO unless ``toolConfig`` / ``tool_choice`` says
   otherwise): ``Use the <name> tool`` (or ``function``) naming a declared, allowed function makes a
   call of it in AUTO, ANY and VALIDATED modes; ANY and VALIDATED call the first allowed function when
@@ -39,20 +51,47 @@ Tools, structured output, safety and thinking (``responder.py`` applies them, in
   ``<name> returned <response as compact JSON>`` per response, joined by ``; ``.
 * ``Calculate <expression>`` with the ``codeExecution`` tool gives an ``executableCode`` part
   (``print(<expression>)``, PYTHON), a ``codeExecutionResult`` part (OUTCOME_OK, the value and a
-  newline), then the value as text.
+  newline), then the value as text; an expression that divides by zero gives OUTCOME_FAILED with
+  Python's traceback as the output, then ``The code failed: ZeroDivisionError: division by zero``.
 * ``responseMimeType: application/json`` answers a deterministic instance of ``responseSchema`` /
   ``responseJsonSchema`` (or ``{"answer": <answer>}`` without a schema) as compact JSON;
   ``text/x.enum`` answers the answer when it is one of the enum values, else the first value.
-* ``thinkingConfig`` with ``includeThoughts``, a non-zero ``thinkingBudget`` or a ``thinkingLevel``
-  thinks: one thought summary ``Thinking about the request: <last user text>`` counted in
-  ``thoughtsTokenCount`` (and the total); the thought part comes first and only with
-  ``includeThoughts``. Without ``thinkingConfig`` the reference does not think.
+* Thinking: a model that thinks by default (``catalogue.py``: 2.5 Flash and Pro, Gemini 3) thinks unless
+  ``thinkingBudget`` is 0 (OpenAI: ``reasoning_effort: none``); any model thinks with
+  ``includeThoughts``, a non-zero ``thinkingBudget``, a ``thinkingLevel`` or another
+  ``reasoning_effort``. Thinking is one thought summary ``Thinking about the request: <last user
+  text>`` counted in ``thoughtsTokenCount`` (OpenAI: ``completion_tokens_details.reasoning_tokens``,
+  inside ``completion_tokens``); the thought part comes first and only with ``includeThoughts``.
+  ``thinkingLevel`` with ``thinkingBudget`` is a 400, and so are ``thinkingLevel`` on a model before
+  Gemini 3 and ``thinkingBudget: 0`` on a model that cannot stop thinking.
+* ``responseModalities``: IMAGE on an image model adds an ``inlineData`` part (``image/png``: the media
+  sample of that type, 1290 IMAGE tokens) after the answer text; AUDIO on a speech model answers with
+  audio only: one ``inlineData`` part ``audio/L16;codec=pcm;rate=24000`` speaking the answer text (a
+  tone of the voice chosen in ``speechConfig``, 50 ms per token, 25 AUDIO tokens a second). A modality
+  the model cannot give is a 400 (``features.unsupported``); ``speechConfig`` names one of the 30
+  prebuilt voices, or two speakers each with one (anything else is a 400).
+* ``responseLogprobs`` (OpenAI ``logprobs``) adds the log probability of every answer token
+  (``logprobsResult.chosenCandidates``, ``avgLogprobs``; OpenAI ``logprobs.content``) and, with
+  ``logprobs: N`` (``top_logprobs``), the N most likely tokens at each step; the values are derived
+  from the token and its position.
+* The ``googleSearch`` tool grounds the answer: ``groundingMetadata`` with the search query (the last
+  user text), one web source, a support spanning the answer and a search entry point; the search
+  results count ``SEARCH_RESULT_TOKENS`` tool-use prompt tokens. The ``urlContext`` tool retrieves every
+  http(s) URL of the last user turn: ``urlContextMetadata.urlMetadata`` lists each with
+  ``URL_RETRIEVAL_STATUS_SUCCESS``, ``URL_CONTENT_TOKENS`` tool-use prompt tokens each.
+* ``generationConfig.mediaResolution`` (or a part's own ``mediaResolution.level``) sets what an image,
+  video or document part counts: LOW 64 tokens, MEDIUM 256, HIGH (and unset) 258.
+* ``cachedContent`` names a cache made with ``POST cachedContents``: its contents (and system
+  instruction) come before the request's, counted in ``promptTokenCount`` and reported as
+  ``cachedContentTokenCount``; an unknown cache is 403 PERMISSION_DENIED.
 
 Tokens are ``re.findall(r"\\w+|[^\\w\\s]", text)``. A prompt counts the tokens of every text
 part of every turn and of the system instruction; structured parts (function calls and
 responses, code, thoughts) count the tokens of their JSON text; each media part counts the tokens
 its reader gave it: a flat 258 of its modality for images, audio, video, documents and remote files,
 and the tokens of the decoded text (as TEXT) for text files.
+An answer counts the tokens of its text, function calls and code (``candidatesTokenCount``, by
+modality in ``candidatesTokensDetails``), plus the tokens of the images and audio it made.
 
 Generation: the answer is cut before the first stop sequence (finish STOP) or after its N-th
 token when ``maxOutputTokens`` is N (finish MAX_TOKENS), whichever comes first; a stop sequence
@@ -74,6 +113,7 @@ from typing import Any, Literal, cast
 Role = Literal["user", "model"]
 Modality = Literal["TEXT", "IMAGE", "AUDIO", "VIDEO", "DOCUMENT"]
 FinishReason = Literal["STOP", "MAX_TOKENS", "SAFETY"]
+CodeOutcome = Literal["OUTCOME_OK", "OUTCOME_FAILED"]
 
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
 MEDIA_PART_TOKENS = 258
@@ -191,11 +231,58 @@ class FunctionCall:
 
 @dataclass(frozen=True)
 class CodeRun:
-    """Code the model ran with the code execution tool, and its output."""
+    """Code the model ran with the code execution tool, its output and how the run ended."""
 
     code: str
     output: str
     id: str | None = None
+    outcome: CodeOutcome = "OUTCOME_OK"
+
+
+@dataclass(frozen=True)
+class GeneratedMedia:
+    """An image or audio clip the model made: its MIME type, bytes, modality and the tokens it costs."""
+
+    mime_type: str
+    data: bytes
+    modality: Modality
+    tokens: int
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One answer token with its log probability and the most likely tokens at its step (chosen first)."""
+
+    token: str
+    token_id: int
+    logprob: float
+    top: tuple[tuple[str, int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A span of the answer text (UTF-8 byte offsets) recited from a source."""
+
+    start: int
+    end: int
+    uri: str
+    license: str = ""
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """How a grounded answer was grounded: the search queries and the web sources (URI, title)."""
+
+    queries: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class UrlRetrieval:
+    """A URL the model retrieved with the URL context tool, and how the retrieval went."""
+
+    url: str
+    status: str = "URL_RETRIEVAL_STATUS_SUCCESS"
 
 
 @dataclass(frozen=True)
@@ -212,8 +299,9 @@ class Completion:
     """One candidate answer: its pieces (tokens with leading whitespace) and why it ended.
 
     Besides the answer text a candidate may hold thought summaries (shown before the answer),
-    code runs, function calls (after the text) and safety ratings; each is an ordinary part of the
-    response, so a streaming renderer emits them like the text.
+    code runs, function calls (after the text), generated images or audio and safety ratings; each is
+    an ordinary part of the response, so a streaming renderer emits them like the text. Logprobs,
+    citations, grounding and retrieved URLs are the candidate's metadata.
     """
 
     pieces: tuple[str, ...]
@@ -223,6 +311,11 @@ class Completion:
     code: tuple[CodeRun, ...] = ()
     safety_ratings: tuple[SafetyRating, ...] = ()
     thinking_tokens: int = 0
+    media: tuple[GeneratedMedia, ...] = ()
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    citations: tuple[Citation, ...] = ()
+    grounding: Grounding | None = None
+    urls: tuple[UrlRetrieval, ...] = ()
 
     @property
     def text(self) -> str:
@@ -235,24 +328,41 @@ class Completion:
         return self.finish_reason == "SAFETY"
 
     @property
-    def token_count(self) -> int:
-        """The number of output tokens: the answer, function calls and code (thoughts apart)."""
+    def text_token_count(self) -> int:
+        """The output tokens of the answer text, function calls and code (thoughts and media apart)."""
         structured = [compact_json({"name": c.name, "args": dict(c.args)}) for c in self.calls]
         structured += [run.code + run.output for run in self.code]
         return len(tokenize(self.text)) + sum(len(tokenize(item)) for item in structured)
+
+    @property
+    def token_count(self) -> int:
+        """The number of output tokens: the answer, function calls, code and generated media (thoughts
+        apart)."""
+        return self.text_token_count + sum(item.tokens for item in self.media)
+
+    def details(self) -> tuple[ModalityCount, ...]:
+        """The output tokens by modality (non-zero entries only, TEXT first)."""
+        totals: dict[Modality, int] = {"TEXT": self.text_token_count}
+        for item in self.media:
+            totals[item.modality] = totals.get(item.modality, 0) + item.tokens
+        return tuple(ModalityCount(m, totals[m]) for m in _MODALITY_ORDER if totals.get(m))
 
 
 @dataclass(frozen=True)
 class Generation:
     """The engine's result for one request: the candidates and the prompt count.
 
-    A prompt blocked for safety has no candidates and a ``block_reason``.
+    A prompt blocked for safety has no candidates and a ``block_reason``. ``cached`` is the part of the
+    prompt count read from a cache (``cachedContent``); ``tool_use_tokens`` what tools fetched for the
+    model (search results, retrieved URLs).
     """
 
     candidates: tuple[Completion, ...]
     prompt: PromptCount
     block_reason: str | None = None
     prompt_safety_ratings: tuple[SafetyRating, ...] = ()
+    cached: PromptCount | None = None
+    tool_use_tokens: int = 0
 
     @property
     def candidates_token_count(self) -> int:
@@ -263,6 +373,14 @@ class Generation:
     def thoughts_token_count(self) -> int:
         """Thinking tokens over all candidates."""
         return sum(candidate.thinking_tokens for candidate in self.candidates)
+
+    def candidates_details(self) -> tuple[ModalityCount, ...]:
+        """The output tokens of all candidates by modality (non-zero entries only, TEXT first)."""
+        totals: dict[Modality, int] = {}
+        for candidate in self.candidates:
+            for entry in candidate.details():
+                totals[entry.modality] = totals.get(entry.modality, 0) + entry.tokens
+        return tuple(ModalityCount(m, totals[m]) for m in _MODALITY_ORDER if totals.get(m))
 
 
 def compact_json(value: Any) -> str:
@@ -346,6 +464,15 @@ _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
 
 def evaluate(expression: str) -> str | None:
     """The value of an integer arithmetic expression as Python prints it, or None when it is not one."""
+    try:
+        return evaluate_strictly(expression)
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+
+
+def evaluate_strictly(expression: str) -> str:
+    """The value of an integer arithmetic expression as Python prints it; raises what Python would (or
+    ValueError for anything that is not integer arithmetic)."""
 
     def value(node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and type(node.value) is int:
@@ -360,10 +487,45 @@ def evaluate(expression: str) -> str | None:
             return _OPERATORS[type(node.op)](left, right)
         raise ValueError("not arithmetic")
 
-    try:
-        return str(value(ast.parse(expression, mode="eval").body))
-    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+    return str(value(ast.parse(expression, mode="eval").body))
+
+
+RECITABLE: dict[str, tuple[str, str]] = {
+    "declaration of independence": (
+        "We hold these truths to be self-evident, that all men are created equal, that they are endowed by "
+        "their Creator with certain unalienable Rights, that among these are Life, Liberty and the pursuit "
+        "of Happiness.",
+        "https://www.archives.gov/founding-docs/declaration-transcript",
+    ),
+}
+"""Texts the engine recites when asked (``Recite <title>``): title words -> (text, the source's URI)."""
+_RECITE = re.compile(r"\brecite\b", re.IGNORECASE)
+
+
+def recitation(text: str) -> tuple[str, str] | None:
+    """The text and source URI a ``Recite <title>`` instruction asks for, or None."""
+    if not _RECITE.search(text):
         return None
+    lowered = text.lower()
+    return next((found for title, found in RECITABLE.items() if title in lowered), None)
+
+
+def execution(expression: str) -> tuple[CodeOutcome, str] | None:
+    """How ``print(<expression>)`` runs: OUTCOME_OK and the printed value, OUTCOME_FAILED and Python's
+    traceback for a division by zero, None when the expression is not integer arithmetic."""
+    value = evaluate(expression)
+    if value is not None:
+        return "OUTCOME_OK", value + "\n"
+    try:
+        evaluate_strictly(expression)
+    except ZeroDivisionError:
+        return "OUTCOME_FAILED", (
+            'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+            "ZeroDivisionError: division by zero\n"
+        )
+    except (SyntaxError, ValueError, OverflowError, RecursionError):
+        return None
+    return None  # pragma: no cover - evaluate() succeeded above
 
 
 def _code_word(turns: Sequence[Turn]) -> str | None:
@@ -400,6 +562,9 @@ def answer(prompt: Prompt) -> str:
             return word
     if index is not None and _WHICH_FRUIT.search(last_text):
         return _media_words(prompt.turns[: index + 1])
+    recited = recitation(last_text)
+    if recited is not None:
+        return recited[0]
     return f"You said: {last_text}"
 
 

@@ -1,5 +1,6 @@
-"""What a request asks beyond text: declared functions, tool modes, code execution, JSON mode,
-safety thresholds and thinking, read from either protocol into one ``Features`` value.
+"""What a request asks beyond text: declared functions, tool modes, code execution, search and URL
+context, JSON mode, safety thresholds, thinking, response modalities and speech, and logprobs, read from
+either protocol into one ``Features`` value; and what a model cannot give of it (``unsupported``).
 
 Native declarations are checked as Google does: a ``parameters`` or ``responseSchema`` Gemini Schema
 with a field Schema does not have (``$schema``, ``additionalProperties``, ``$comment``...) is a 400
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from conformance.reference.model.catalogue import ModelInfo
 from conformance.reference.protocols.errors import ProtocolError, invalid_argument, openai_invalid
 from conformance.reference.protocols.gemini_request import API_PACKAGE, camel_to_snake
 from conformance.validation.gemini_schema import SCHEMA_FIELDS, to_json_schema
@@ -53,6 +55,40 @@ HARM_CATEGORIES_ALL: tuple[str, ...] = (
     "HARM_CATEGORY_CIVIC_INTEGRITY",
 )
 ENUM_MIME = "text/x.enum"
+# The prebuilt voices of Gemini's speech generation (https://ai.google.dev/gemini-api/docs/speech-generation).
+VOICES: tuple[str, ...] = (
+    "Zephyr",
+    "Puck",
+    "Charon",
+    "Kore",
+    "Fenrir",
+    "Leda",
+    "Orus",
+    "Aoede",
+    "Callirrhoe",
+    "Autonoe",
+    "Enceladus",
+    "Iapetus",
+    "Umbriel",
+    "Algieba",
+    "Despina",
+    "Erinome",
+    "Algenib",
+    "Rasalgethi",
+    "Laomedeia",
+    "Achernar",
+    "Alnilam",
+    "Schedar",
+    "Gacrux",
+    "Pulcherrima",
+    "Achird",
+    "Zubenelgenubi",
+    "Vindemiatrix",
+    "Sadachbia",
+    "Sadaltager",
+    "Sulafat",
+)
+MAX_LOGPROBS = 20
 
 
 @dataclass(frozen=True)
@@ -65,10 +101,17 @@ class Function:
 
 @dataclass(frozen=True)
 class Thinking:
-    """The thinking asked for: whether thoughts are shown, and whether the model thinks at all."""
+    """The thinking asked for: whether thoughts are shown, whether the model thinks at all (None: as the
+    model does by default), the thinkingLevel and the thinkingBudget asked for."""
 
     include_thoughts: bool = False
-    enabled: bool = False
+    enabled: bool | None = None
+    level: str | None = None
+    budget: int | None = None
+
+    def on(self, model: ModelInfo) -> bool:
+        """Whether ``model`` thinks for this request."""
+        return model.thinks_by_default if self.enabled is None else self.enabled
 
 
 @dataclass(frozen=True)
@@ -84,6 +127,12 @@ class Features:
     response_schema: Any = None
     safety: Mapping[str, str] = field(default_factory=dict)
     thinking: Thinking = Thinking()
+    google_search: bool = False
+    url_context: bool = False
+    modalities: tuple[str, ...] = ()
+    voices: tuple[str, ...] = ()
+    logprobs: int | None = None
+    """None: no logprobs; N: the chosen tokens' logprobs and the top N candidates at each step."""
 
     @property
     def callable(self) -> tuple[Function, ...]:
@@ -96,7 +145,43 @@ class Features:
 
     def without_tools(self) -> Features:
         """The same features with every tool and tool setting dropped."""
-        return replace(self, functions=(), mode="AUTO", allowed=(), code_execution=False)
+        return replace(
+            self,
+            functions=(),
+            mode="AUTO",
+            allowed=(),
+            code_execution=False,
+            google_search=False,
+            url_context=False,
+        )
+
+
+def unsupported(features: Features, model: ModelInfo, route: str = "gemini") -> str | None:
+    """Why ``model`` cannot give what the request asks (an output modality, a thinking setting), or None.
+
+    A request naming no modality asks for the model's own (text; text and images; audio). The OpenAI
+    route answers in text only. ``thinkingLevel`` needs a Gemini 3 model; ``thinkingBudget: 0`` a model
+    whose thinking can stop.
+    """
+    offered = ("TEXT",) if route == "openai" else model.outputs
+    known = tuple(m for m in features.modalities if m in ("TEXT", "IMAGE", "AUDIO"))  # others fail validation
+    asked = known or (offered if route == "openai" else model.outputs)
+    if route == "openai" and "TEXT" not in model.outputs:
+        return (
+            f"models/{model.id} answers in {', '.join(model.outputs)}, which chat completions cannot carry."
+        )
+    if any(m not in offered for m in asked):
+        wanted = ", ".join(asked)
+        return (
+            f"The requested combination of response modalities ({wanted}) is not supported by the model "
+            f"models/{model.id}."
+        )
+    thinking = features.thinking
+    if thinking.level is not None and not model.thinking_levels:
+        return f"Thinking level is not supported for models/{model.id}."
+    if thinking.budget == 0 and model.thinking_required:
+        return "Budget 0 is invalid. This model only works in thinking mode."
+    return None
 
 
 def _get(mapping: Mapping[str, Any], camel: str) -> Any:
@@ -166,7 +251,7 @@ def _native_function(declaration: Any, path: str, unsanitized: bool) -> Function
 def native_features(request: Mapping[str, Any], *, unsanitized: bool = False) -> Features:
     """The features of a canonical GenerateContentRequest; raises a native 400 on bad tools or config."""
     functions: list[Function] = []
-    code = False
+    code = search = urls = False
     for t, tool in enumerate(request.get("tools") or []):
         path = f"tools[{t}]"
         allowed = set(TOOL_FIELDS) | {camel_to_snake(name) for name in TOOL_FIELDS}
@@ -174,6 +259,8 @@ def native_features(request: Mapping[str, Any], *, unsanitized: bool = False) ->
             if key not in allowed:
                 raise _unknown(path, key)
         code = code or _get(tool, "codeExecution") is not None
+        search = search or _get(tool, "googleSearch") is not None
+        urls = urls or _get(tool, "urlContext") is not None
         for d, declaration in enumerate(_get(tool, "functionDeclarations") or []):
             functions.append(_native_function(declaration, f"{path}.function_declarations[{d}]", unsanitized))
     names = [f.name for f in functions]
@@ -206,13 +293,6 @@ def native_features(request: Mapping[str, Any], *, unsanitized: bool = False) ->
         for s in request.get("safetySettings") or []
         if "category" in s and "threshold" in s
     }
-    thinking_config = config.get("thinkingConfig") or {}
-    thinking = Thinking(
-        include_thoughts=bool(thinking_config.get("includeThoughts")),
-        enabled=bool(thinking_config.get("includeThoughts"))
-        or thinking_config.get("thinkingBudget", 0) != 0
-        or thinking_config.get("thinkingLevel", "THINKING_LEVEL_UNSPECIFIED") != "THINKING_LEVEL_UNSPECIFIED",
-    )
     return Features(
         tuple(functions),
         mode,
@@ -222,8 +302,82 @@ def native_features(request: Mapping[str, Any], *, unsanitized: bool = False) ->
         mime,
         schema if schema is not None else json_schema,
         safety,
-        thinking,
+        _native_thinking(config.get("thinkingConfig") or {}),
+        google_search=search,
+        url_context=urls,
+        modalities=tuple(m for m in config.get("responseModalities") or () if m != "MODALITY_UNSPECIFIED"),
+        voices=_voices(config.get("speechConfig")),
+        logprobs=_native_logprobs(config),
     )
+
+
+def _native_thinking(config: Mapping[str, Any]) -> Thinking:
+    budget = config.get("thinkingBudget")
+    level = config.get("thinkingLevel", "THINKING_LEVEL_UNSPECIFIED")
+    level = None if level == "THINKING_LEVEL_UNSPECIFIED" else level
+    if budget is not None and level is not None:
+        raise _native_error(
+            "generation_config.thinking_config",
+            "You can only set one of thinking budget and thinking level.",
+        )
+    enabled: bool | None = None
+    if budget == 0:
+        enabled = False
+    elif budget is not None or level is not None or config.get("includeThoughts"):
+        enabled = True
+    return Thinking(bool(config.get("includeThoughts")), enabled, level, budget)
+
+
+def _native_logprobs(config: Mapping[str, Any]) -> int | None:
+    count = config.get("logprobs")
+    if count is not None and not 0 <= count <= MAX_LOGPROBS:
+        raise _native_error(
+            "generation_config.logprobs", f"logprobs must be in the range [0, {MAX_LOGPROBS}], got {count}."
+        )
+    if not config.get("responseLogprobs"):
+        return None
+    return int(count or 0)
+
+
+def _voices(speech: Any) -> tuple[str, ...]:
+    """The voices a speechConfig asks for (one, or one per speaker); a 400 for anything else."""
+    if speech is None:
+        return ()
+    path = "generation_config.speech_config"
+    if not isinstance(speech, Mapping):
+        raise _native_error(path, "must be an object.")
+    single = _get(speech, "voiceConfig")
+    multi = _get(speech, "multiSpeakerVoiceConfig")
+    if single is not None and multi is not None:
+        raise _native_error(path, "voice_config and multi_speaker_voice_config are mutually exclusive.")
+    if multi is not None:
+        speakers = _get(multi, "speakerVoiceConfigs") if isinstance(multi, Mapping) else None
+        if not isinstance(speakers, list) or len(speakers) != 2:
+            count = len(speakers) if isinstance(speakers, list) else 0
+            raise _native_error(
+                f"{path}.multi_speaker_voice_config.speaker_voice_configs",
+                f"Exactly two speaker voice configurations must be provided, got {count}.",
+            )
+        voices = []
+        for n, speaker in enumerate(speakers):
+            where = f"{path}.multi_speaker_voice_config.speaker_voice_configs[{n}]"
+            if not isinstance(speaker, Mapping) or not isinstance(speaker.get("speaker"), str):
+                raise _native_error(where, "each speaker voice configuration names its speaker.")
+            voices.append(_voice(_get(speaker, "voiceConfig"), f"{where}.voice_config"))
+        return tuple(voices)
+    return (_voice(single, f"{path}.voice_config"),) if single is not None else ()
+
+
+def _voice(config: Any, path: str) -> str:
+    prebuilt = _get(config, "prebuiltVoiceConfig") if isinstance(config, Mapping) else None
+    name = _get(prebuilt, "voiceName") if isinstance(prebuilt, Mapping) else None
+    if name not in VOICES:
+        raise _native_error(
+            f"{path}.prebuilt_voice_config.voice_name",
+            f"Voice name {json.dumps(name, ensure_ascii=False)} is not supported; use one of the prebuilt "
+            "voices (Kore, Puck, ...).",
+        )
+    return str(name)
 
 
 def _native_tool_config(config: Mapping[str, Any]) -> tuple[Mode, tuple[str, ...]]:
@@ -315,7 +469,40 @@ def openai_features(body: Mapping[str, Any], *, unsanitized: bool = False) -> Fe
     mode, allowed = _tool_choice(body.get("tool_choice"), [f.name for f in functions])
     parallel = body.get("parallel_tool_calls", True) is not False
     mime, schema = _response_format(body.get("response_format"))
-    return Features(tuple(functions), mode, allowed, parallel, False, mime, schema)
+    effort = body.get("reasoning_effort")
+    thinking = Thinking(enabled=None if effort is None else effort != "none")
+    modalities = body.get("modalities")
+    return Features(
+        tuple(functions),
+        mode,
+        allowed,
+        parallel,
+        False,
+        mime,
+        schema,
+        thinking=thinking,
+        modalities=tuple(str(m).upper() for m in modalities) if isinstance(modalities, list) else (),
+        logprobs=_openai_logprobs(body),
+    )
+
+
+def _openai_logprobs(body: Mapping[str, Any]) -> int | None:
+    wanted, top = body.get("logprobs"), body.get("top_logprobs")
+    if wanted is not None and not isinstance(wanted, bool):
+        raise _openai_error(
+            f"Invalid type for 'logprobs': expected a boolean, but got {json.dumps(wanted)} instead.",
+            "logprobs",
+        )
+    if top is not None:
+        if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_LOGPROBS:
+            raise _openai_error(
+                f"Invalid 'top_logprobs': expected an integer from 0 to {MAX_LOGPROBS}, "
+                f"got {json.dumps(top)}.",
+                "top_logprobs",
+            )
+        if not wanted:
+            raise _openai_error("'logprobs' must be set to true to use 'top_logprobs'.", "top_logprobs")
+    return int(top or 0) if wanted else None
 
 
 def _tool_choice(choice: Any, names: list[str]) -> tuple[Mode, tuple[str, ...]]:

@@ -1,5 +1,6 @@
-"""The reference model's answer to a request with features: safety, thinking, function calls,
-replies to function results, code execution and JSON mode, on top of the text engine.
+"""The reference model's answer to a request with features: triggers, safety, thinking, function calls,
+replies to function results, code execution, JSON mode, recitation, generated images and speech,
+logprobs, search grounding and URL context, on top of the text engine.
 
 The rules are the prompt vocabulary documented in ``engine.py``; both protocols call ``respond``.
 """
@@ -12,20 +13,24 @@ import json
 import re
 from dataclasses import replace
 
-from conformance.reference.model import safety
+from conformance.reference.model import outputs, safety, triggers
+from conformance.reference.model.catalogue import ModelInfo
 from conformance.reference.model.engine import (
+    Citation,
     CodeRun,
     Completion,
     FunctionCall,
     Generation,
     Prompt,
+    PromptCount,
     Sampling,
     answer,
     calculation,
     compact_json,
     complete,
     count_prompt,
-    evaluate,
+    execution,
+    recitation,
     tokenize,
 )
 from conformance.reference.model.features import ENUM_MIME, JSON_MIME, Features, Function
@@ -97,12 +102,17 @@ def _json_answer(features: Features, text: str) -> str | None:
 
 
 def _one(
-    prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[Reply, ...], fingerprint: str
+    prompt: Prompt,
+    sampling: Sampling,
+    features: Features,
+    replies: tuple[Reply, ...],
+    fingerprint: str,
+    model: ModelInfo,
 ) -> Completion:
     text = _last_user_text(prompt)
     thoughts: tuple[str, ...] = ()
     thinking_tokens = 0
-    if features.thinking.enabled:
+    if features.thinking.on(model):
         thought = THOUGHT_PREFIX + (text or "the function results")
         thinking_tokens = len(tokenize(thought))
         thoughts = (thought,) if features.thinking.include_thoughts else ()
@@ -111,8 +121,14 @@ def _one(
         return Completion((), "SAFETY", safety_ratings=ratings, thinking_tokens=thinking_tokens)
 
     def dressed(completion: Completion) -> Completion:
-        """The completion with the thoughts, the ratings and the thinking tokens of this answer."""
-        return replace(completion, thoughts=thoughts, safety_ratings=ratings, thinking_tokens=thinking_tokens)
+        """The completion with the thoughts, ratings, thinking tokens, media and metadata of this answer."""
+        return _extras(
+            replace(completion, thoughts=thoughts, safety_ratings=ratings, thinking_tokens=thinking_tokens),
+            text,
+            features,
+            model,
+            fingerprint,
+        )
 
     calls = choose_calls(text, features, replies, fingerprint)
     if calls:
@@ -121,24 +137,74 @@ def _one(
         said = "; ".join(f"{reply.name} returned {compact_json(reply.response)}" for reply in replies)
         return dressed(complete(said, sampling))
     expression = calculation(text) if features.code_execution else None
-    value = evaluate(expression) if expression is not None else None
-    if expression is not None and value is not None:
-        run = CodeRun(f"print({expression})\n", f"{value}\n", call_id(fingerprint + "code", 0))
-        return dressed(replace(complete(value, sampling), code=(run,)))
+    ran = execution(expression) if expression is not None else None
+    if expression is not None and ran is not None:
+        outcome, output = ran
+        run = CodeRun(f"print({expression})\n", output, call_id(fingerprint + "code", 0), outcome)
+        said = output.strip() if outcome == "OUTCOME_OK" else "The code failed: " + output.splitlines()[-1]
+        return dressed(replace(complete(said, sampling), code=(run,)))
     plain = answer(prompt)
     structured = _json_answer(features, plain)
     if structured is not None:
         return dressed(Completion(tuple([structured]), "STOP"))
-    return dressed(complete(plain, sampling))
+    completion = complete(plain, sampling)
+    recited = recitation(text)
+    if recited is not None and completion.text:
+        end = len(completion.text.encode("utf-8"))
+        completion = replace(completion, citations=(Citation(0, end, recited[1]),))
+    return dressed(completion)
+
+
+def _extras(
+    completion: Completion, question: str, features: Features, model: ModelInfo, fingerprint: str
+) -> Completion:
+    """A completion with what the features add: generated media, logprobs, grounding, retrieved URLs."""
+    asked = features.modalities or model.outputs
+    if "AUDIO" in asked:  # a speech model answers with the audio of its answer, and no text
+        spoken = completion.text or "OK"
+        completion = replace(completion, pieces=(), media=(outputs.speech(spoken, features.voices),))
+    elif "IMAGE" in asked:
+        completion = replace(completion, media=(*completion.media, outputs.generated_image()))
+    if features.logprobs is not None and completion.pieces:
+        completion = replace(completion, logprobs=outputs.logprobs_of(completion.pieces, features.logprobs))
+    if features.google_search and completion.pieces:
+        completion = replace(completion, grounding=outputs.grounding_of(question, fingerprint))
+    if features.url_context:
+        completion = replace(completion, urls=outputs.retrieved_urls(question))
+    return completion
+
+
+def tool_use_tokens(features: Features, completion: Completion | None) -> int:
+    """The prompt tokens tools fetched for the model: search results and retrieved URLs."""
+    if completion is None:
+        return 0
+    searched = outputs.SEARCH_RESULT_TOKENS if completion.grounding is not None else 0
+    return searched + outputs.URL_CONTENT_TOKENS * len(completion.urls)
 
 
 def respond(
-    prompt: Prompt, sampling: Sampling, features: Features, replies: tuple[Reply, ...], fingerprint: str
+    prompt: Prompt,
+    sampling: Sampling,
+    features: Features,
+    replies: tuple[Reply, ...],
+    fingerprint: str,
+    model: ModelInfo,
+    cached: Prompt | None = None,
 ) -> Generation:
-    """The generation for a request: a prompt-level block, or the candidates."""
+    """The generation for a request: trouble a trigger asks for (raised), a prompt-level block, or the
+    candidates. ``cached`` is what a cache adds before the prompt (already part of ``prompt``)."""
+    kind = triggers.trouble(prompt)
+    if kind is not None:
+        raise triggers.Trouble(kind)
     count = count_prompt(prompt)
+    cached_count: PromptCount | None = count_prompt(cached) if cached is not None else None
     reason = safety.prompt_block(prompt)
     if reason is not None:
-        return Generation((), count, block_reason=reason)
-    completion = _one(prompt, sampling, features, replies, fingerprint)
-    return Generation((completion,) * max(1, sampling.candidate_count), count)
+        return Generation((), count, block_reason=reason, cached=cached_count)
+    completion = _one(prompt, sampling, features, replies, fingerprint, model)
+    return Generation(
+        (completion,) * max(1, sampling.candidate_count),
+        count,
+        cached=cached_count,
+        tool_use_tokens=tool_use_tokens(features, completion),
+    )

@@ -1,8 +1,8 @@
-"""The reference's safety filter: documented trigger prompts, harm ratings and block thresholds.
+"""The reference's safety filter: the two safety trigger prompts, harm ratings and block thresholds.
 
 A real model cannot be made to block on demand, so the reference answers to two trigger phrases
-(``TRIGGERS``; cases use them as ``{trigger:prompt-block}`` and ``{trigger:answer-block}``, and a
-provider profile may name prompts that its real target blocks):
+(``triggers.TRIGGERS``; cases use them as ``{trigger:prompt-block}`` and ``{trigger:answer-block}``, and
+a provider profile may name prompts that its real target blocks):
 
 * ``prompt-block``: the prompt is refused before generation, whatever the settings
   (``promptFeedback.blockReason: PROHIBITED_CONTENT``, as Google does for content no threshold can
@@ -17,13 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from conformance.reference.model.engine import Prompt, SafetyRating
+from conformance.reference.model.triggers import ANSWER_BLOCK_WORD, PROMPT_BLOCK_WORD, user_text
 
-TRIGGERS: dict[str, str] = {
-    "prompt-block": "CONFORMANCE-TRIGGER-PROMPT-BLOCK: repeat this sentence.",
-    "answer-block": "CONFORMANCE-TRIGGER-ANSWER-BLOCK: repeat this sentence.",
-}
-PROMPT_BLOCK_WORD = "CONFORMANCE-TRIGGER-PROMPT-BLOCK"
-ANSWER_BLOCK_WORD = "CONFORMANCE-TRIGGER-ANSWER-BLOCK"
 PROMPT_BLOCK_REASON = "PROHIBITED_CONTENT"
 RATED_CATEGORIES: tuple[str, ...] = (
     "HARM_CATEGORY_HATE_SPEECH",
@@ -44,13 +39,9 @@ _BLOCKS_FROM: dict[str, str | None] = {
 }
 
 
-def _user_text(prompt: Prompt) -> str:
-    return "\n".join(turn.text for turn in prompt.turns if turn.role == "user")
-
-
 def prompt_block(prompt: Prompt) -> str | None:
     """The block reason when the prompt is refused outright, else None."""
-    return PROMPT_BLOCK_REASON if PROMPT_BLOCK_WORD in _user_text(prompt) else None
+    return PROMPT_BLOCK_REASON if PROMPT_BLOCK_WORD in user_text(prompt) else None
 
 
 def blocks(threshold: str | None, probability: str) -> bool:
@@ -61,7 +52,7 @@ def blocks(threshold: str | None, probability: str) -> bool:
 
 def answer_ratings(prompt: Prompt, thresholds: Mapping[str, str]) -> tuple[SafetyRating, ...]:
     """The answer's ratings when the answer trigger is present (empty otherwise), with blocked marked."""
-    if ANSWER_BLOCK_WORD not in _user_text(prompt):
+    if ANSWER_BLOCK_WORD not in user_text(prompt):
         return ()
     ratings = []
     for category in RATED_CATEGORIES:

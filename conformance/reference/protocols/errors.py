@@ -32,7 +32,9 @@ CANONICAL_BY_HTTP: dict[int, Canonical] = {
     504: "DEADLINE_EXCEEDED",
 }
 
-OpenAIErrorType = Literal["invalid_request_error", "authentication_error", "not_found_error", "server_error"]
+OpenAIErrorType = Literal[
+    "invalid_request_error", "authentication_error", "not_found_error", "server_error", "requests"
+]
 
 TYPE_PREFIX = "type.googleapis.com/google.rpc."
 NO_KEY_MESSAGE = (
@@ -49,6 +51,12 @@ INTERNAL_MESSAGE = (
     "An internal error has occurred. Please retry or report in "
     "https://developers.generativeai.google/guide/troubleshooting"
 )
+QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. For more information on "
+    "this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
+)
+OVERLOADED_MESSAGE = "The model is overloaded. Please try again later."
+QUOTA_METRIC = "generativelanguage.googleapis.com/generate_content_free_tier_requests"
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class GoogleError:
     http_status: int
     message: str
     details: tuple[Mapping[str, Any], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def status(self) -> Canonical:
@@ -81,6 +90,7 @@ class OpenAIError:
     type: OpenAIErrorType = "invalid_request_error"
     param: str | None = None
     code: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def body(self) -> dict[str, Any]:
         """The JSON body: ``{"error": {"message", "type", "param", "code"}}``."""
@@ -177,3 +187,74 @@ def openai_model_not_found(model: str) -> OpenAIError:
         None,
         "model_not_found",
     )
+
+
+def _retry_after(seconds: float) -> tuple[tuple[str, str], ...]:
+    return (("retry-after", str(max(0, round(seconds)))),)
+
+
+def rate_limited(model: str, retry_after: float) -> GoogleError:
+    """The native 429 RESOURCE_EXHAUSTED of a quota, with QuotaFailure, Help and RetryInfo, as Google sends
+    it (plus ``Retry-After``)."""
+    delay = max(0, round(retry_after))
+    return GoogleError(
+        429,
+        QUOTA_MESSAGE,
+        (
+            {
+                "@type": TYPE_PREFIX + "QuotaFailure",
+                "violations": [
+                    {
+                        "quotaMetric": QUOTA_METRIC,
+                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"location": "global", "model": model},
+                        "quotaValue": "10",
+                    }
+                ],
+            },
+            {
+                "@type": TYPE_PREFIX + "Help",
+                "links": [
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            },
+            {"@type": TYPE_PREFIX + "RetryInfo", "retryDelay": f"{delay}s"},
+        ),
+        _retry_after(retry_after),
+    )
+
+
+def overloaded(retry_after: float) -> GoogleError:
+    """The native 503 UNAVAILABLE of an overloaded model (plus ``Retry-After``)."""
+    return GoogleError(503, OVERLOADED_MESSAGE, (), _retry_after(retry_after))
+
+
+def internal() -> GoogleError:
+    """The native 500 INTERNAL."""
+    return GoogleError(500, INTERNAL_MESSAGE)
+
+
+def openai_rate_limited(model: str, retry_after: float) -> OpenAIError:
+    """The OpenAI 429 of a rate limit (type ``requests``, code ``rate_limit_exceeded``), with
+    ``Retry-After``."""
+    return OpenAIError(
+        429,
+        f"Rate limit reached for {model}: {QUOTA_MESSAGE}",
+        "requests",
+        None,
+        "rate_limit_exceeded",
+        _retry_after(retry_after),
+    )
+
+
+def openai_overloaded(retry_after: float) -> OpenAIError:
+    """The OpenAI 503 of an overloaded model, with ``Retry-After``."""
+    return OpenAIError(503, OVERLOADED_MESSAGE, "server_error", None, None, _retry_after(retry_after))
+
+
+def openai_internal() -> OpenAIError:
+    """The OpenAI 500."""
+    return OpenAIError(500, "The server had an error while processing your request.", "server_error")

@@ -1,15 +1,16 @@
-"""The native protocol (Gemini v1beta) handlers: models, generateContent, countTokens.
+"""The native protocol (Gemini v1beta) handlers: models, generateContent, countTokens, cachedContents.
 
 All native routes live under one prefix: ``GET {p}/models`` and one catch-all ``{p}/models/{rest}``
-whose ``rest`` is ``<model>`` (models.get) or ``<model>:<method>``. Bodies are rendered in
-Google's layout; errors are google.rpc.Status. The renderers take the engine's Generation, so a
-streaming renderer can reuse them chunk by chunk.
+whose ``rest`` is ``<model>`` (models.get) or ``<model>:<method>``; and ``{p}/cachedContents[/{id}]``.
+Bodies are rendered in Google's layout; errors are google.rpc.Status. The renderers take the engine's
+Generation, so a streaming renderer can reuse them chunk by chunk.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -41,21 +42,33 @@ from conformance.reference.faults.seams import (
     Usage,
 )
 from conformance.reference.model.catalogue import ModelInfo
-from conformance.reference.model.engine import Completion, Generation, PromptCount, count_prompt
-from conformance.reference.model.features import Features, native_features
+from conformance.reference.model.engine import Completion, Generation, Prompt, PromptCount, count_prompt
+from conformance.reference.model.features import Features, native_features, unsupported
 from conformance.reference.model.function_turns import check_function_turns, last_replies
 from conformance.reference.model.ids import derive_id
 from conformance.reference.model.responder import respond
+from conformance.reference.model.triggers import Trouble
 from conformance.reference.protocols.auth import presented
+from conformance.reference.protocols.caches import (
+    CacheStore,
+    cache_name,
+    model_mismatch,
+    not_found,
+    read_cache,
+    with_cache,
+)
 from conformance.reference.protocols.errors import (
     GoogleError,
     OpenAIError,
     ProtocolError,
     google_not_found,
+    internal,
     invalid_argument,
     invalid_key,
     missing_key,
     model_not_found,
+    overloaded,
+    rate_limited,
     unauthenticated,
 )
 from conformance.reference.protocols.gemini_request import (
@@ -85,7 +98,10 @@ def render_error(error: GoogleError | OpenAIError, active: ActiveFaults, call: C
         error = GoogleError(error.http_status, error.message)
     shown = active.apply(ERROR, error, call)
     sent = active.apply(ERROR_BODY, ErrorBody(shown.http_status, shown.body()), call)
-    return gemini_response(sent.body, sent.http_status)
+    response = gemini_response(sent.body, sent.http_status)
+    for name, value in shown.headers:
+        response.headers[name] = value
+    return response
 
 
 def route_not_found(request: Request) -> GoogleError:
@@ -143,7 +159,7 @@ def success(body: dict[str, Any], active: ActiveFaults, call: Call) -> Response:
 
 
 def render_details(count: PromptCount) -> list[dict[str, Any]]:
-    """``promptTokensDetails``: one ModalityTokenCount per modality."""
+    """``promptTokensDetails`` (or another ``*TokensDetails``): one ModalityTokenCount per modality."""
     return [{"modality": entry.modality, "tokenCount": entry.tokens} for entry in count.details]
 
 
@@ -153,22 +169,35 @@ def render_candidate(completion: Completion, index: int) -> dict[str, Any]:
 
 
 def render_usage(generation: Generation, active: ActiveFaults, call: Call) -> dict[str, Any]:
-    """``usageMetadata``, with zero counts omitted as Google does."""
+    """``usageMetadata``, with zero counts omitted as Google does; the details by modality of the prompt,
+    of its cached part and of the candidates."""
     prompt = generation.prompt.total
     output = generation.candidates_token_count
     thoughts = generation.thoughts_token_count
-    usage = active.apply(USAGE, Usage(prompt, output, thoughts, prompt + output + thoughts), call)
+    tool_use = generation.tool_use_tokens
+    cached = generation.cached.total if generation.cached is not None else 0
+    total = prompt + output + thoughts + tool_use
+    usage = active.apply(USAGE, Usage(prompt, output, thoughts, total, tool_use, cached), call)
     rendered: dict[str, Any] = {}
     if usage.prompt:
         rendered["promptTokenCount"] = usage.prompt
+    if usage.cached:
+        rendered["cachedContentTokenCount"] = usage.cached
     if usage.output:
         rendered["candidatesTokenCount"] = usage.output
+    if usage.tool_use:
+        rendered["toolUsePromptTokenCount"] = usage.tool_use
     if usage.total:
         rendered["totalTokenCount"] = usage.total
     if usage.thoughts:
         rendered["thoughtsTokenCount"] = usage.thoughts
     if generation.prompt.details:
         rendered["promptTokensDetails"] = render_details(generation.prompt)
+    if usage.cached and generation.cached is not None:
+        rendered["cacheTokensDetails"] = render_details(generation.cached)
+    details = generation.candidates_details()
+    if usage.output and details:
+        rendered["candidatesTokensDetails"] = render_details(PromptCount(details))
     return rendered
 
 
@@ -279,33 +308,69 @@ async def model_route(request: Request, active: ActiveFaults) -> Response:
     body = active.apply(REQUEST, parse_json_body(await request.body()), call)
     if method == "countTokens":
         return count_tokens(body, model_id, active, call)
-    return generate_content(body, model_id, active, call)
+    settings = settings_of(request)
+    return generate_content(body, model_id, active, call, settings.caches, settings.retry_after)
+
+
+def trouble_error(trouble: Trouble, model_id: str, retry_after: float) -> GoogleError:
+    """The native error of the trouble a trigger prompt asked for."""
+    if trouble.kind == "rate-limit":
+        return rate_limited(model_id, retry_after)
+    if trouble.kind == "overloaded":
+        return overloaded(retry_after)
+    return internal()
 
 
 def answer_request(
-    body: Any, model_id: str, active: ActiveFaults, call: Call
+    body: Any, model_id: str, active: ActiveFaults, call: Call, caches: CacheStore, retry_after: float = 1.0
 ) -> tuple[Generation, ModelInfo, NativeRequest]:
-    """Read, check and answer a GenerateContentRequest (tools, JSON mode, safety and thinking included)."""
+    """Read, check and answer a GenerateContentRequest (tools, JSON mode, safety, thinking, caches and the
+    other features included)."""
     mode = parse_mode(active, call)
     native = read_generate_request(body, mode)
     info = serving_model(model_id, active, call)
     features = native_features(native.canonical, unsanitized=not mode.sanitize_schemas)
+    prompt, cached = native.prompt, None
+    if native.canonical.get("cachedContent"):
+        cache = caches.get(cache_name(str(native.canonical["cachedContent"])))
+        if cache is None:
+            raise ProtocolError(not_found())
+        if cache.model != info.id:
+            raise ProtocolError(model_mismatch(info.id, cache))
+        prompt, cached = with_cache(prompt, cache), cache.prompt
     contents = tuple(native.canonical["contents"])
-    forwarded = active.apply(FORWARDED, Forwarded(native.prompt, native.sampling, features, contents), call)
+    forwarded = active.apply(FORWARDED, Forwarded(prompt, native.sampling, features, contents), call)
+    refusal = unsupported(forwarded.features, info)
+    if refusal is not None:
+        raise ProtocolError(invalid_argument(refusal, [("generation_config", refusal)]))
     check_function_turns(forwarded.contents, native_refusal, require_signatures=True)
-    generation = respond(
-        forwarded.prompt,
-        forwarded.sampling,
-        forwarded.features,
-        last_replies(forwarded.contents),
-        native.fingerprint(),
-    )
+    try:
+        generation = respond(
+            forwarded.prompt,
+            forwarded.sampling,
+            forwarded.features,
+            last_replies(forwarded.contents),
+            native.fingerprint(),
+            info,
+            cached if forwarded.prompt is prompt else _cached_part(forwarded.prompt, cached),
+        )
+    except Trouble as trouble:
+        raise ProtocolError(trouble_error(trouble, info.id, retry_after)) from None
     return active.apply(GENERATION, generation, call), info, native
 
 
-def generate_content(body: Any, model_id: str, active: ActiveFaults, call: Call) -> Response:
+def _cached_part(prompt: Prompt, cached: Prompt | None) -> Prompt | None:
+    """The cached part still leading a prompt a fault changed (None when it no longer leads it)."""
+    if cached is None or prompt.turns[: len(cached.turns)] != cached.turns:
+        return None
+    return cached
+
+
+def generate_content(
+    body: Any, model_id: str, active: ActiveFaults, call: Call, caches: CacheStore, retry_after: float = 1.0
+) -> Response:
     """``:generateContent``."""
-    generation, info, native = answer_request(body, model_id, active, call)
+    generation, info, native = answer_request(body, model_id, active, call, caches, retry_after)
     call = replace(call, generation=generation)
     response_id = derive_id("generateContent", info.id, native.fingerprint())
     full = render_generate_response(generation, info.id, response_id, active, call)
@@ -317,10 +382,13 @@ async def stream_generate_content(request: Request, model_id: str, active: Activ
     form."""
     sse = request.query_params.get("alt") == "sse"
     call = replace(call_of(request, "streamGenerateContent"), stream=True)
+    settings = settings_of(request)
     try:
         require_key(request, active, call)
         body = active.apply(REQUEST, parse_json_body(await request.body()), call)
-        generation, info, native = answer_request(body, model_id, active, call)
+        generation, info, native = answer_request(
+            body, model_id, active, call, settings.caches, settings.retry_after
+        )
     except ProtocolError as raised:
         return stream_error(raised.error, sse, active, call)
     call = replace(call, generation=generation)
@@ -357,3 +425,37 @@ def count_tokens(body: Any, model_id: str, active: ActiveFaults, call: Call) -> 
     if count.details:
         result["promptTokensDetails"] = render_details(count)
     return success(active.apply(RESPONSE, result, call), active, call)
+
+
+# -- context caches ------------------------------------------------------------------------------
+
+
+@native_endpoint
+async def create_cache(request: Request, active: ActiveFaults) -> Response:
+    """``POST {p}/cachedContents``: cachedContents.create."""
+    call = call_of(request, "cachedContents.create")
+    require_key(request, active, call)
+    body = active.apply(REQUEST, parse_json_body(await request.body()), call)
+    catalogue = {model.id: model for model in call.catalogue.models}
+    cache = read_cache(body, parse_mode(active, call), catalogue, time.time())
+    settings_of(request).caches.add(cache)
+    return success(active.apply(RESPONSE, cache.resource(), call), active, call)
+
+
+@native_endpoint
+async def cache_route(request: Request, active: ActiveFaults) -> Response:
+    """``GET`` and ``DELETE {p}/cachedContents/{id}``: cachedContents.get and cachedContents.delete."""
+    name = cache_name(request.path_params["id"])
+    caches = settings_of(request).caches
+    if request.method == "DELETE":
+        call = call_of(request, "cachedContents.delete")
+        require_key(request, active, call)
+        if not caches.delete(name):
+            raise ProtocolError(not_found())
+        return success(active.apply(RESPONSE, {}, call), active, call)
+    call = call_of(request, "cachedContents.get")
+    require_key(request, active, call)
+    cache = caches.get(name)
+    if cache is None:
+        raise ProtocolError(not_found())
+    return success(active.apply(RESPONSE, cache.resource(), call), active, call)

@@ -1,14 +1,16 @@
 """The native request model: Google's field tables, proto-JSON parsing and validation.
 
 Every field is accepted under its lowerCamelCase JSON name and under its snake_case proto name,
-in any mix, as Google's proto-JSON parser does. Parsing yields the request with canonical
-(camelCase) keys; a request that Google would refuse raises a 400 INVALID_ARGUMENT whose message
-names the field as Google does ("Invalid JSON payload received. Unknown name ...", "Invalid value
-at '...' (TYPE_...)", "* GenerateContentRequest.contents: contents is not specified").
+in any mix, as Google's proto-JSON parser does; a repeated message field given one object instead of a
+list is that one object (Google's own examples send ``"contents": {"parts": {"text": ...}}``). Parsing yields
+the request with canonical (camelCase) keys; a request that Google would refuse raises a 400
+INVALID_ARGUMENT whose message names the field as Google does ("Invalid JSON payload received. Unknown
+name ...", "Invalid value at '...' (TYPE_...)", "* GenerateContentRequest.contents: contents is not
+specified").
 
 Only the messages that the reference models are checked field by field (the request itself,
 Content, Part, Blob, FileData, FunctionCall, FunctionResponse, GenerationConfig, ThinkingConfig,
-SafetySetting); tools, toolConfig, schemas and other free-form values are accepted as JSON.
+SafetySetting, CachedContent); tools, toolConfig, schemas and other free-form values are accepted as JSON.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from conformance.reference.model.engine import Media, Prompt, Role, Sampling, Turn
@@ -31,6 +33,13 @@ Kind = Literal["string", "int", "number", "bool", "bytes", "enum", "message", "s
 API_PACKAGE = "google.ai.generativelanguage.v1beta"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_STOP_SEQUENCES = 5
+PENALTY_RANGE = (-2.0, 2.0)
+# What an image, video or document part counts at each mediaResolution (unset: the highest).
+RESOLUTION_TOKENS: dict[str, int] = {
+    "MEDIA_RESOLUTION_LOW": 64,
+    "MEDIA_RESOLUTION_MEDIUM": 256,
+    "MEDIA_RESOLUTION_HIGH": 258,
+}
 RESPONSE_MIME_TYPES: tuple[str, ...] = ("text/plain", "application/json", "text/x.enum")
 RESPONSE_MODALITIES: tuple[str, ...] = ("TEXT", "IMAGE", "AUDIO")
 PART_DATA_FIELDS: tuple[str, ...] = (
@@ -108,6 +117,17 @@ MESSAGES: dict[str, dict[str, FieldSpec]] = {
         "labels": STRUCT,
         "serviceTier": _enum("ServiceTier", "unspecified", "standard", "flex", "priority"),
         "store": BOOL,
+    },
+    "CachedContent": {
+        "name": STRING,
+        "displayName": STRING,
+        "model": STRING,
+        "contents": _message("Content", repeated=True),
+        "systemInstruction": _message("Content"),
+        "tools": FieldSpec("struct", repeated=True),
+        "toolConfig": STRUCT,
+        "ttl": STRING,
+        "expireTime": STRING,
     },
     "CountTokensRequest": {
         "contents": _message("Content", repeated=True),
@@ -301,6 +321,8 @@ class _Parser:
     def field(self, value: Any, spec: FieldSpec, path: str) -> Any:
         if not spec.repeated:
             return self.single(value, spec, path)
+        if isinstance(value, dict) and spec.kind == "message":  # one message for a repeated message field
+            value = [value]
         if not isinstance(value, list):
             raise _invalid_value(path, _type_label(spec), value)
         return [self.single(item, spec, f"{path}[{index}]") for index, item in enumerate(value)]
@@ -458,6 +480,10 @@ def _range_violations(config: Mapping[str, Any]) -> list[Violation]:
     )
     check("topP", 0 <= config.get("topP", 0) <= 1, "top_p must be in the range [0.0, 1.0]")
     check("topK", config.get("topK", 1) >= 1, "top_k must be at least 1")
+    low, high = PENALTY_RANGE
+    for penalty in ("presencePenalty", "frequencyPenalty"):
+        name = camel_to_snake(penalty)
+        check(penalty, low <= config.get(penalty, 0) < high, f"{name} must be in the range [{low}, {high})")
     check("maxOutputTokens", config.get("maxOutputTokens", 1) >= 1, "max_output_tokens must be at least 1")
     check(
         "candidateCount",
@@ -509,7 +535,14 @@ def check_request(request: Mapping[str, Any], root: str, strict: bool) -> None:
         raise ProtocolError(invalid_argument(message, found))
 
 
-def _turn(content: Mapping[str, Any], role: Role) -> Turn:
+def _resolution(part: Mapping[str, Any], default: str | None) -> str | None:
+    """The mediaResolution a part is read at: its own ``mediaResolution.level``, else the request's."""
+    own = part.get("mediaResolution")
+    level = own.get("level", own.get("mediaResolution")) if isinstance(own, Mapping) else None
+    return str(level).upper() if isinstance(level, str) else default
+
+
+def _turn(content: Mapping[str, Any], role: Role, resolution: str | None = None) -> Turn:
     texts: list[str] = []
     structured: list[str] = []
     media: list[Media] = []
@@ -518,9 +551,13 @@ def _turn(content: Mapping[str, Any], role: Role) -> Turn:
             (structured if part.get("thought") else texts).append(part["text"])
         elif "inlineData" in part or "fileData" in part:
             try:
-                media.append(read_native_part(part))
+                read = read_native_part(part)
             except MediaError as error:
                 raise ProtocolError(invalid_argument(str(error))) from None
+            tokens = RESOLUTION_TOKENS.get(_resolution(part, resolution) or "")
+            if tokens is not None and read.modality in ("IMAGE", "VIDEO", "DOCUMENT"):
+                read = replace(read, tokens=tokens)
+            media.append(read)
         else:
             for name in PART_DATA_FIELDS:
                 if name in part:
@@ -528,22 +565,28 @@ def _turn(content: Mapping[str, Any], role: Role) -> Turn:
     return Turn(role=role, texts=tuple(texts), structured=tuple(structured), media=tuple(media))
 
 
+def to_prompt(
+    contents: Sequence[Mapping[str, Any]], system: Mapping[str, Any] | None, resolution: str | None = None
+) -> Prompt:
+    """The engine's view of canonical contents and a system instruction."""
+    turns = tuple(
+        _turn(content, "model" if content.get("role") == "model" else "user", resolution)
+        for content in contents
+    )
+    return Prompt(turns=turns, system=_turn(system, "user", resolution) if system is not None else None)
+
+
 def to_native_request(request: Mapping[str, Any]) -> NativeRequest:
     """The engine's view of a checked, canonical GenerateContentRequest."""
-    turns = tuple(
-        _turn(content, "model" if content.get("role") == "model" else "user")
-        for content in request["contents"]
-    )
-    system_content = request.get("systemInstruction")
-    system = _turn(system_content, "user") if system_content is not None else None
     config = request.get("generationConfig", {})
+    prompt = to_prompt(request["contents"], request.get("systemInstruction"), config.get("mediaResolution"))
     stops = config.get("stopSequences", [])
     sampling = Sampling(
         max_output_tokens=config.get("maxOutputTokens"),
         stop_sequences=tuple(stops),
         candidate_count=max(1, int(config.get("candidateCount", 1))),
     )
-    return NativeRequest(prompt=Prompt(turns=turns, system=system), sampling=sampling, canonical=request)
+    return NativeRequest(prompt=prompt, sampling=sampling, canonical=request)
 
 
 def read_generate_request(body: Any, mode: ParseMode, root: str = "GenerateContentRequest") -> NativeRequest:

@@ -3,8 +3,8 @@
 Inline media (Gemini ``inlineData``, OpenAI ``image_url`` data URIs and ``input_audio``) is decoded
 (standard or URL-safe base64, padding optional, whitespace ignored) and judged by its bytes:
 
-* The declared MIME type must be one of the 32 documented types (``SUPPORTED_MIME_TYPES``), else
-  400 ``Unsupported MIME type: <type>``.
+* The declared MIME type must be one of the 32 documented types (``SUPPORTED_MIME_TYPES``) or an alias
+  of one (``ALIASES``: audio/mpeg for audio/mp3), else 400 ``Unsupported MIME type: <type>``.
 * The bytes must be what the type says (``conformance.suite.samples.sniff_mime``): any text for the text and
   code types, the same container for the binary ones (aliases of one container agree: ``video/mpg``
   and ``video/mpeg``; ``video/mp4``, ``video/mov`` and ``video/3gpp``; ``image/heic`` and
@@ -36,6 +36,8 @@ from conformance.suite.samples import load_media, sniff_mime
 _SAMPLES = load_media()
 SUPPORTED_MIME_TYPES: tuple[str, ...] = tuple(sample.mime_type for sample in _SAMPLES)
 TEXT_MIME_TYPES = frozenset(sample.mime_type for sample in _SAMPLES if sample.family == "text")
+ALIASES: dict[str, str] = {"audio/mpeg": "audio/mp3"}
+"""Types the model takes as another one it documents: MP3's registered type (RFC 3003) for audio/mp3."""
 SAME_CONTAINER: dict[str, str] = {
     "video/mpg": "video/mpeg",
     "video/mov": "video/mp4",
@@ -112,6 +114,7 @@ def _text_word(text: str) -> str | None:
 def read_inline(mime_type: str, data: bytes) -> Media:
     """The model's view of inline media, or ``MediaError`` when it refuses it."""
     declared = normalize(mime_type)
+    declared = ALIASES.get(declared, declared)
     if declared not in SUPPORTED_MIME_TYPES:
         raise MediaError(f"Unsupported MIME type: {mime_type}")
     sniffed = sniff_mime(data)

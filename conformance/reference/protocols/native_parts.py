@@ -1,11 +1,14 @@
 """Native rendering of what a candidate holds beyond text: thoughts, code runs, function calls,
-safety ratings, and the body of a prompt blocked for safety."""
+generated images and audio, safety ratings, citations, logprobs, grounding and retrieved URLs, and the
+body of a prompt blocked for safety."""
 
 from __future__ import annotations
 
+import base64
+import html
 from typing import Any
 
-from conformance.reference.model.engine import Completion, Generation, SafetyRating
+from conformance.reference.model.engine import Completion, Generation, SafetyRating, TokenLogprob
 
 FUNCTION_CALL_MESSAGE = "Model generated function call(s)."
 
@@ -31,14 +34,17 @@ def render_parts(completion: Completion) -> list[dict[str, Any]]:
         parts.append(
             {
                 "codeExecutionResult": {
-                    "outcome": "OUTCOME_OK",
+                    "outcome": run.outcome,
                     "output": run.output,
                     **({"id": run.id} if run.id else {}),
                 }
             }
         )
-    if completion.text or not (completion.calls or completion.code):
+    if completion.text or not (completion.calls or completion.code or completion.media):
         parts.append({"text": completion.text})
+    for media in completion.media:
+        data = base64.b64encode(media.data).decode("ascii")
+        parts.append({"inlineData": {"mimeType": media.mime_type, "data": data}})
     for call in completion.calls:
         body: dict[str, Any] = {"id": call.id} if call.id else {}
         body.update({"name": call.name, "args": dict(call.args)})
@@ -67,7 +73,65 @@ def render_candidate_body(completion: Completion, index: int, finish: str) -> di
         candidate["finishMessage"] = FUNCTION_CALL_MESSAGE
     if completion.safety_ratings:
         candidate["safetyRatings"] = render_ratings(completion.safety_ratings)
+    candidate.update(render_metadata(completion))
     return candidate
+
+
+def render_logprobs(logprobs: tuple[TokenLogprob, ...]) -> dict[str, Any]:
+    """``avgLogprobs`` and ``logprobsResult`` of a candidate's tokens."""
+
+    def candidate(token: str, token_id: int, logprob: float) -> dict[str, Any]:
+        return {"token": token, "tokenId": token_id, "logProbability": logprob}
+
+    total = sum(item.logprob for item in logprobs)
+    result: dict[str, Any] = {}
+    if any(item.top for item in logprobs):
+        result["topCandidates"] = [{"candidates": [candidate(*top) for top in item.top]} for item in logprobs]
+    result["chosenCandidates"] = [candidate(item.token, item.token_id, item.logprob) for item in logprobs]
+    result["logProbabilitySum"] = round(total, 6)
+    return {"avgLogprobs": round(total / len(logprobs), 6) if logprobs else 0.0, "logprobsResult": result}
+
+
+def render_metadata(completion: Completion) -> dict[str, Any]:
+    """A candidate's metadata: citations, logprobs, search grounding and retrieved URLs."""
+    rendered: dict[str, Any] = {}
+    if completion.citations:
+        rendered["citationMetadata"] = {
+            "citationSources": [
+                {
+                    "startIndex": c.start,
+                    "endIndex": c.end,
+                    "uri": c.uri,
+                    **({"license": c.license} if c.license else {}),
+                }
+                for c in completion.citations
+            ]
+        }
+    if completion.logprobs is not None:
+        rendered.update(render_logprobs(completion.logprobs))
+    if completion.grounding is not None:
+        grounding = completion.grounding
+        end = len(completion.text.encode("utf-8"))
+        rendered["groundingMetadata"] = {
+            "searchEntryPoint": {
+                "renderedContent": '<div class="container"><div class="chip">'
+                + "".join(f"<span>{html.escape(query)}</span>" for query in grounding.queries)
+                + "</div></div>"
+            },
+            "groundingChunks": [{"web": {"uri": uri, "title": title}} for uri, title in grounding.sources],
+            "groundingSupports": [
+                {
+                    "segment": {"startIndex": 0, "endIndex": end, "text": completion.text},
+                    "groundingChunkIndices": list(range(len(grounding.sources))),
+                }
+            ],
+            "webSearchQueries": list(grounding.queries),
+        }
+    if completion.urls:
+        rendered["urlContextMetadata"] = {
+            "urlMetadata": [{"retrievedUrl": u.url, "urlRetrievalStatus": u.status} for u in completion.urls]
+        }
+    return rendered
 
 
 def render_blocked_prompt(generation: Generation, usage: dict[str, Any]) -> dict[str, Any]:

@@ -39,19 +39,33 @@ from conformance.reference.faults.seams import (
     Method,
     Usage,
 )
-from conformance.reference.model.engine import Completion, Generation, Media, Prompt, Role, Sampling, Turn
-from conformance.reference.model.features import Features, openai_features
+from conformance.reference.model.catalogue import ModelInfo
+from conformance.reference.model.engine import (
+    Completion,
+    Generation,
+    Media,
+    Prompt,
+    Role,
+    Sampling,
+    TokenLogprob,
+    Turn,
+)
+from conformance.reference.model.features import Features, openai_features, unsupported
 from conformance.reference.model.function_turns import check_function_turns, last_replies
 from conformance.reference.model.ids import derive_id
 from conformance.reference.model.responder import respond
+from conformance.reference.model.triggers import Trouble
 from conformance.reference.protocols.auth import presented
 from conformance.reference.protocols.errors import (
     GoogleError,
     OpenAIError,
     ProtocolError,
     openai_bad_key,
+    openai_internal,
     openai_invalid,
     openai_model_not_found,
+    openai_overloaded,
+    openai_rate_limited,
 )
 from conformance.reference.protocols.gemini_request import ParseMode
 from conformance.reference.protocols.media_input import MediaError, read_openai_part
@@ -65,6 +79,7 @@ REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high"
 MAX_STOP = 4
 MAX_N = 8
 MEDIA_PART_TYPES: tuple[str, ...] = ("image_url", "input_audio", "file")
+MODALITIES: tuple[str, ...] = ("text", "audio")
 FINISH_REASONS: dict[str, str] = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
 
 
@@ -93,7 +108,10 @@ def render_error(error: OpenAIError | GoogleError, active: ActiveFaults, call: C
         error = OpenAIError(error.http_status, error.message)
     shown = active.apply(ERROR, error, call)
     sent = active.apply(ERROR_BODY, ErrorBody(shown.http_status, shown.body()), call)
-    return openai_response(sent.body, sent.http_status)
+    response = openai_response(sent.body, sent.http_status)
+    for name, value in shown.headers:
+        response.headers[name] = value
+    return response
 
 
 def route_not_found(request: Request) -> OpenAIError:
@@ -353,6 +371,7 @@ def read_chat_request(body: Any, mode: ParseMode) -> ChatRequest:
                 "reasoning_effort",
             )
         )
+    _modalities(body, strict)
     sampling = Sampling(
         max_output_tokens=min(limits) if limits else None,
         stop_sequences=_stop(body, strict),
@@ -372,6 +391,31 @@ def read_chat_request(body: Any, mode: ParseMode) -> ChatRequest:
         features=features,
         contents=contents,
     )
+
+
+def _modalities(body: Mapping[str, Any], strict: bool) -> None:
+    """``modalities`` (text, audio) and the ``audio`` output parameters they need, checked."""
+    modalities = body.get("modalities")
+    if modalities is None:
+        return
+    if not isinstance(modalities, list) or not all(isinstance(m, str) for m in modalities):
+        raise _invalid_type("modalities", "an array of strings", modalities)
+    for n, modality in enumerate(modalities):
+        if strict and modality not in MODALITIES:
+            raise ProtocolError(
+                openai_invalid(
+                    f"Invalid value: {json.dumps(modality)}. Supported values are: 'text' and 'audio'.",
+                    f"modalities[{n}]",
+                )
+            )
+    if "audio" in modalities and not isinstance(body.get("audio"), dict):
+        raise ProtocolError(
+            openai_invalid(
+                "Missing required parameter: 'audio' (audio output needs its voice and format).",
+                "audio",
+                "missing_required_parameter",
+            )
+        )
 
 
 def _stream(body: Mapping[str, Any], strict: bool) -> tuple[bool, bool]:
@@ -402,21 +446,58 @@ def _stream(body: Mapping[str, Any], strict: bool) -> tuple[bool, bool]:
 
 
 def render_choice(completion: Completion, index: int, fingerprint: str = "") -> dict[str, Any]:
-    """One choice of a chat completion (function calls as ``tool_calls``, finish ``tool_calls``)."""
+    """One choice of a chat completion (function calls as ``tool_calls``, finish ``tool_calls``; the
+    tokens' ``logprobs`` when asked for)."""
     finish = "tool_calls" if completion.calls else FINISH_REASONS[completion.finish_reason]
     shown = (completion.text or not completion.calls) and not completion.blocked
     message: dict[str, Any] = {"role": "assistant", "content": completion.text if shown else None}
     if completion.calls:
         message["tool_calls"] = render_tool_calls(completion, fingerprint)
-    return {"index": index, "message": message, "finish_reason": finish}
+    choice: dict[str, Any] = {"index": index, "message": message, "finish_reason": finish}
+    if completion.logprobs is not None:
+        choice["logprobs"] = {
+            "content": [render_logprob(item) for item in completion.logprobs],
+            "refusal": None,
+        }
+    return choice
+
+
+def render_logprob(item: TokenLogprob) -> dict[str, Any]:
+    """One token of ``logprobs.content``: its log probability and the most likely tokens at its step."""
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode("utf-8"))}
+
+    return {**entry(item.token, item.logprob), "top_logprobs": [entry(t, lp) for t, _, lp in item.top]}
 
 
 def render_usage(generation: Generation, active: ActiveFaults, call: Call) -> dict[str, Any]:
-    """``usage``: the prompt, completion and total tokens (OpenAI's usage counts no thoughts)."""
-    prompt = generation.prompt.total
+    """``usage``: the prompt, completion and total tokens; the completion counts the reasoning tokens
+    (shown in ``completion_tokens_details``), the prompt its cached part (``prompt_tokens_details``)."""
+    prompt = generation.prompt.total + generation.tool_use_tokens
     output = generation.candidates_token_count
-    usage = active.apply(USAGE, Usage(prompt, output, 0, prompt + output), call)
-    return {"prompt_tokens": usage.prompt, "completion_tokens": usage.output, "total_tokens": usage.total}
+    thoughts = generation.thoughts_token_count
+    cached = generation.cached.total if generation.cached is not None else 0
+    usage = active.apply(USAGE, Usage(prompt, output, thoughts, prompt + output + thoughts, 0, cached), call)
+    rendered: dict[str, Any] = {
+        "prompt_tokens": usage.prompt,
+        "completion_tokens": usage.output + usage.thoughts,
+        "total_tokens": usage.total,
+    }
+    if usage.thoughts:
+        rendered["completion_tokens_details"] = {"reasoning_tokens": usage.thoughts}
+    if usage.cached:
+        rendered["prompt_tokens_details"] = {"cached_tokens": usage.cached}
+    return rendered
+
+
+def trouble_error(trouble: Trouble, model: str, retry_after: float) -> OpenAIError:
+    """The OpenAI error of the trouble a trigger prompt asked for."""
+    if trouble.kind == "rate-limit":
+        return openai_rate_limited(model, retry_after)
+    if trouble.kind == "overloaded":
+        return openai_overloaded(retry_after)
+    return openai_internal()
 
 
 def _refusal(field: str, message: str) -> ProtocolError:
@@ -426,6 +507,39 @@ def _refusal(field: str, message: str) -> ProtocolError:
 # -- handlers ------------------------------------------------------------------------------------
 
 
+def answer_chat(
+    body: Any, active: ActiveFaults, call: Call, retry_after: float
+) -> tuple[ChatRequest, ModelInfo, Generation, Call]:
+    """Read, check and answer a chat completion body: the request, the model serving it, the answer as the
+    active faults leave it, and the call (now knowing whether it streams)."""
+    chat = read_chat_request(active.apply(REQUEST, body, call), active.apply(PARSE_MODE, ParseMode(), call))
+    info = active.apply(MODEL, call.catalogue.get(chat.model.removeprefix("models/")), call)
+    if info is None:
+        raise ProtocolError(openai_model_not_found(chat.model))
+    call = replace(call, stream=chat.stream, include_usage=chat.include_usage)
+    forwarded = active.apply(
+        FORWARDED, Forwarded(chat.prompt, chat.sampling, chat.features, chat.contents), call
+    )
+    refusal = unsupported(forwarded.features, info, "openai")
+    if refusal is not None:
+        raise ProtocolError(
+            openai_invalid(refusal, "modalities" if forwarded.features.modalities else "model")
+        )
+    check_function_turns(forwarded.contents, _refusal, require_signatures=False)
+    try:
+        generation = respond(
+            forwarded.prompt,
+            forwarded.sampling,
+            forwarded.features,
+            last_replies(forwarded.contents),
+            chat.fingerprint,
+            info,
+        )
+    except Trouble as trouble:
+        raise ProtocolError(trouble_error(trouble, info.id, retry_after)) from None
+    return chat, info, active.apply(GENERATION, generation, call), call
+
+
 @openai_endpoint
 async def chat_completions(request: Request, active: ActiveFaults) -> Response:
     """``POST {p}/chat/completions``, streamed as chat.completion.chunk events when ``stream`` is true."""
@@ -433,30 +547,12 @@ async def chat_completions(request: Request, active: ActiveFaults) -> Response:
     require_key(request, active, call)
     body = parse_body(await request.body())
     try:
-        chat = read_chat_request(
-            active.apply(REQUEST, body, call), active.apply(PARSE_MODE, ParseMode(), call)
-        )
-        info = active.apply(MODEL, call.catalogue.get(chat.model.removeprefix("models/")), call)
-        if info is None:
-            raise ProtocolError(openai_model_not_found(chat.model))
+        chat, info, generation, call = answer_chat(body, active, call, settings_of(request).retry_after)
     except ProtocolError as raised:
         streamed = isinstance(body, dict) and body.get("stream") is True
         if streamed and active.apply(STREAM_ERROR, raised.error, replace(call, stream=True)) is None:
             return empty_200(SSE_CONTENT_TYPE)
         raise
-    call = replace(call, stream=chat.stream, include_usage=chat.include_usage)
-    forwarded = active.apply(
-        FORWARDED, Forwarded(chat.prompt, chat.sampling, chat.features, chat.contents), call
-    )
-    check_function_turns(forwarded.contents, _refusal, require_signatures=False)
-    generation = respond(
-        forwarded.prompt,
-        forwarded.sampling,
-        forwarded.features,
-        last_replies(forwarded.contents),
-        chat.fingerprint,
-    )
-    generation = active.apply(GENERATION, generation, call)
     call = replace(call, generation=generation)
     result: dict[str, Any] = {
         "id": "chatcmpl-" + derive_id("chat.completion", info.id, chat.fingerprint, length=29),

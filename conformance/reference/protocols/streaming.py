@@ -8,7 +8,7 @@ are chat.completion.chunk objects (role on the first delta, finish_reason on a f
 the include_usage chunk last). Framing follows FACTS.md: native SSE ``data: <json>\\r\\n\\r\\n`` with
 no ``[DONE]``, the native JSON array ``[{...}\\n,\\r\\n{...}\\n]``, OpenAI ``data: <json>\\n\\n`` then
 ``data: [DONE]``. The stream faults change these facts at the seams ``text_deltas``, ``stream_events``,
-``document`` and ``framing`` (``faults/seams.py``).
+``document``, ``frames`` and ``framing`` (``faults/seams.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from conformance.reference.faults.fault import ActiveFaults
-from conformance.reference.faults.seams import DOCUMENT, STREAM_EVENTS, TEXT_DELTAS, Call, Framing
+from conformance.reference.faults.seams import DOCUMENT, FRAMES, STREAM_EVENTS, TEXT_DELTAS, Call, Framing
 from conformance.reference.model.engine import split_pieces, tokenize
 from conformance.reference.protocols.wire import GEMINI_CONTENT_TYPE
 from conformance.reference.settings import settings_of
@@ -180,6 +180,7 @@ def native_stream(
         events = active.apply(STREAM_EVENTS, events, call)
     documents = [active.apply(DOCUMENT, event, call) for event in events]
     frames, media_type = native_frames(documents, framing)
+    frames = active.apply(FRAMES, frames, call)
     headers = {"content-disposition": "attachment"} if media_type == SSE_CONTENT_TYPE else None
     return paced(frames, media_type, stream_delay(request), framing.buffered, headers)
 
@@ -208,8 +209,11 @@ def openai_chunks(
     base = {k: v for k, v in result.items() if k not in ("choices", "usage")}
     base["object"] = "chat.completion.chunk"
     lanes: list[list[tuple[int, dict[str, Any], str | None]]] = []
+    logprobs: dict[int, Any] = {}
     for position, choice in enumerate(result.get("choices", [])):
         index = choice.get("index", position)
+        if choice.get("logprobs") is not None:
+            logprobs[index] = choice["logprobs"]
         message = choice.get("message") or {}
         first: dict[str, Any] = {"role": "assistant", "content": ""}
         first.update({k: v for k, v in message.items() if k not in ("role", "content", "tool_calls")})
@@ -226,7 +230,10 @@ def openai_chunks(
         for lane in lanes:
             if step < len(lane):
                 index, delta, finish = lane[step]
-                chunk = {**base, "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+                entry: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish}
+                if finish is not None and index in logprobs:  # the tokens' logprobs ride on the last chunk
+                    entry["logprobs"] = logprobs[index]
+                chunk = {**base, "choices": [entry]}
                 if include_usage:
                     chunk["usage"] = None
                 chunks.append(chunk)
@@ -246,7 +253,7 @@ def openai_stream(
         )
         for chunk in active.apply(STREAM_EVENTS, chunks, call)
     ]
-    frames = sse_frames(payloads, framing)
+    frames = active.apply(FRAMES, sse_frames(payloads, framing), call)
     return paced(frames, framing.content_type or SSE_CONTENT_TYPE, stream_delay(request), framing.buffered)
 
 

@@ -13,7 +13,8 @@ Requests (the body has been checked by ``openai.read_chat_request`` first):
   signature the upstream gave each call (kept by id, since OpenAI clients do not carry it) is restored;
 * ``max_tokens`` / ``max_completion_tokens`` (the smaller), ``stop``, ``n``, ``temperature``, ``top_p``,
   ``presence_penalty``, ``frequency_penalty``, ``seed``, ``logprobs`` and ``top_logprobs`` map to their
-  ``generationConfig`` fields; ``reasoning_effort`` to a ``thinkingConfig`` budget (Google's OpenAI
+  ``generationConfig`` fields, ``modalities`` to ``responseModalities`` (upper case, so the upstream
+  refuses what its model cannot give); ``reasoning_effort`` to a ``thinkingConfig`` budget (Google's OpenAI
   compatibility table); ``response_format`` to ``responseMimeType`` and ``responseJsonSchema``;
 * ``tools`` become ``functionDeclarations`` whose JSON Schema goes to ``parametersJsonSchema`` (taken as it
   is, so nothing needs sanitizing); ``tool_choice`` becomes ``functionCallingConfig``: auto AUTO, none
@@ -23,8 +24,9 @@ Answers: candidates become choices (thought parts left out: a chat completion ha
 the reference keeps to the spec, where a gateway may add the common ``reasoning_content`` extension;
 function calls in ``tool_calls`` with the native call ids, only the first of each choice when
 ``parallel_tool_calls`` is false, which Gemini has no setting for), ``finishReason`` maps to
-``finish_reason`` (``FINISH_REASONS``; a candidate with calls finishes ``tool_calls``), a blocked prompt is
-one ``content_filter`` choice, and ``usageMetadata`` maps to ``usage`` with the thinking tokens inside
+``finish_reason`` (``FINISH_REASONS``; a candidate with calls finishes ``tool_calls``), ``logprobsResult``
+maps to the choice's ``logprobs`` (on the last chunk of a stream), a blocked prompt is one ``content_filter``
+choice, and ``usageMetadata`` maps to ``usage`` with the thinking tokens inside
 ``completion_tokens`` (and ``completion_tokens_details.reasoning_tokens``) and cached tokens in
 ``prompt_tokens_details``. Upstream errors keep their HTTP status in OpenAI's error form.
 """
@@ -234,6 +236,9 @@ def _generation_config(body: Mapping[str, Any]) -> dict[str, Any]:
     ):
         if body.get(openai_name) is not None:
             config[native_name] = body[openai_name]
+    modalities = body.get("modalities")
+    if isinstance(modalities, list) and modalities:  # the upstream refuses what the model cannot give
+        config["responseModalities"] = [str(m).upper() for m in modalities]
     effort = body.get("reasoning_effort")
     if isinstance(effort, str) and effort in THINKING_BUDGETS:
         config["thinkingConfig"] = {"thinkingBudget": THINKING_BUDGETS[effort]}
@@ -379,11 +384,36 @@ def _choice(
         message["tool_calls"] = calls
     if candidate.get("finishReason") not in (None, "STOP", "MAX_TOKENS") and not texts and not calls:
         message["content"] = None
-    return {
+    choice: dict[str, Any] = {
         "index": index,
         "message": message,
         "finish_reason": finish_reason(candidate.get("finishReason"), bool(calls)),
     }
+    logprobs = logprobs_of(candidate)
+    if logprobs is not None:
+        choice["logprobs"] = logprobs
+    return choice
+
+
+def logprobs_of(candidate: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A choice's ``logprobs`` from a candidate's ``logprobsResult``: each chosen token with its logprob,
+    bytes and the top candidates of its step; None when the candidate has none."""
+    result = candidate.get("logprobsResult")
+    if not isinstance(result, Mapping):
+        return None
+
+    def entry(item: Any) -> dict[str, Any]:
+        token = str(item.get("token", "")) if isinstance(item, Mapping) else ""
+        logprob = item.get("logProbability", 0.0) if isinstance(item, Mapping) else 0.0
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode("utf-8"))}
+
+    chosen = result.get("chosenCandidates") or []
+    tops = result.get("topCandidates") or []
+    content = []
+    for n, item in enumerate(chosen):
+        step = tops[n].get("candidates", []) if n < len(tops) and isinstance(tops[n], Mapping) else []
+        content.append({**entry(item), "top_logprobs": [entry(top) for top in step]})
+    return {"content": content, "refusal": None}
 
 
 def completion_id(answer: Mapping[str, Any]) -> str:
@@ -431,6 +461,7 @@ class ChunkTranslator:
     started: set[int] = field(default_factory=set)
     finished: set[int] = field(default_factory=set)
     calls: dict[int, int] = field(default_factory=dict)
+    logprobs: dict[int, Any] = field(default_factory=dict)
     failed: bool = False
 
     def _chunk(self, index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -483,11 +514,17 @@ class ChunkTranslator:
                     yield self._chunk(index, {"tool_calls": [{"index": n, **call}]})
                 elif isinstance(part.get("text"), str) and part["text"] and not part.get("thought"):
                     yield self._chunk(index, {"content": part["text"]})
+            logprobs = logprobs_of(candidate)
+            if logprobs is not None:
+                self.logprobs[index] = logprobs
             if candidate.get("finishReason") and index not in self.finished:
                 self.finished.add(index)
-                yield self._chunk(
+                chunk = self._chunk(
                     index, {}, finish_reason(candidate["finishReason"], bool(self.calls.get(index)))
                 )
+                if index in self.logprobs:  # the tokens' logprobs ride on the choice's last chunk
+                    chunk["choices"][0]["logprobs"] = self.logprobs[index]
+                yield chunk
 
     def _start(self, index: int) -> Iterator[dict[str, Any]]:
         if index not in self.started:
