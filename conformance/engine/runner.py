@@ -158,7 +158,13 @@ class Runner:
 
         stopper.on_stop.append(cancel_in_flight)
 
+        ordered = schedule(cases)
+        for sdk in {sdk for case in ordered for sdk in case.sdks}:
+            clients.import_soon(sdk)  # on a thread, while the other cases go out
+
         async def one(case: Case, rank: int) -> None:
+            for sdk in case.sdks:
+                await clients.imported(sdk)
             skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
             if skipped is not None:
                 result = CaseResult(case, *skipped, 0.0)
@@ -181,7 +187,7 @@ class Runner:
 
         watchdog = asyncio.create_task(self._time_limit()) if self.max_duration else None
         try:
-            await asyncio.gather(*(one(case, rank) for rank, case in enumerate(schedule(cases))))
+            await asyncio.gather(*(one(case, rank) for rank, case in enumerate(ordered)))
         finally:
             stopper.on_stop.remove(cancel_in_flight)
             if watchdog is not None:
@@ -204,6 +210,8 @@ class Runner:
         its own, and only the attempts that can still change the verdict are sent. The case's duration
         counts from its first attempt on the wire, not from when it was queued.
         """
+        for sdk in case.sdks:
+            await clients.imported(sdk)
         skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
