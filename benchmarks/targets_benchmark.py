@@ -14,6 +14,9 @@ checker's); each run is ``conformance run`` as a user types it, with a profile f
    ``conformance run`` (4 providers x 2 models by default, a gateway process per provider); the run over
    all targets against the slowest single target.
 
+Every ``conformance run`` is a child process measured with ``os.wait4`` (``tests/measured.py``): its wall
+time, CPU time and peak RSS, its own and not the gateways'.
+
 Usage: python benchmarks/targets_benchmark.py [--latency 0.5] [--concurrency 16] [--part single|many|both]
 """
 
@@ -23,7 +26,6 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -34,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.measured import run_measured  # noqa: E402
+
 KEY = "bench-key-0123456789"
 PROVIDERS = ("reference", "rivus", "theturbo", "new-api")
 MODELS = ("gemini-2.5-flash", "gemini-2.5-pro")
@@ -102,10 +108,11 @@ def profile_file(folder: Path, gateway: Gateway, concurrency: int) -> Path:
 
 @dataclass(frozen=True)
 class Command:
-    """One ``conformance run``: its wall and CPU time, and each target's run record."""
+    """One ``conformance run``: its wall and CPU time, its peak RSS, and each target's run record."""
 
     wall_s: float
     cpu_s: float
+    peak_rss_mib: float
     records: dict[str, dict[str, Any]]
 
     @property
@@ -115,24 +122,19 @@ class Command:
 
 
 def conformance_run(args: list[str], out: Path) -> Command:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
+    done = run_measured(
         [sys.executable, "-m", "conformance", "run", *args, "--out", str(out), "-q"],
-        cwd=REPO,
         env={**os.environ, "BENCH_KEY": KEY},
-        capture_output=True,
-        text=True,
+        cwd=REPO,
+        logs=out.with_name(out.name + ".logs"),
+        deadline=1800,
     )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(
             f"the suite did not pass (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-2000:]}"
         )
     records = {path.parent.name: json.loads(path.read_text()) for path in sorted(out.rglob("results.json"))}
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Command(wall, cpu, records)
+    return Command(done.seconds, done.cpu_seconds, done.peak_rss_mib, records)
 
 
 def requests_of(record: dict[str, Any], cases: dict[str, Any]) -> tuple[int, int]:
@@ -254,6 +256,7 @@ def part_single(latency: float, concurrency: int) -> str:
         f" <= 1.1x: {verdict} |",
         f"| whole command (start-up, loading, reports) | {command.wall_s:.2f} s | |",
         f"| whole command CPU | {command.cpu_s:.2f} s ({command.cpu_s * 1000 / n:.1f} ms per case) | |",
+        f"| whole command peak RSS | {command.peak_rss_mib:.0f} MiB | |",
         f"| in process: wire phase | {measured['wall_s']:.2f} s"
         f" = {measured['wall_s'] / ideal:.3f}x ideal | |",
         f"| in process: checker CPU per case (HTTP client, event loop, checks, event log, reports)"
@@ -329,6 +332,8 @@ def part_many(latency: float, concurrency: int, providers: tuple[str, ...], mode
         f" = {together.wall_s / slowest_command:.3f}x the slowest single command | |",
         f"| every target in one run: command CPU | {together.cpu_s:.2f} s"
         f" ({together.cpu_s * 1000 / cases:.1f} ms per case, {cases} cases) | |",
+        f"| every target in one run: peak RSS (one target alone: at most) | {together.peak_rss_mib:.0f} MiB"
+        f" ({max(command.peak_rss_mib for command in singles.values()):.0f} MiB) | |",
         f"| the gateways' own CPU (all runs) | {gateway_cpu:.2f} s | |",
         f"| machine | {load_before} before, {load_after} after | |",
     ]
@@ -343,7 +348,6 @@ def main() -> int:
     parser.add_argument("--providers", default=",".join(PROVIDERS), help="comma-separated profiles")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model ids")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
     header = f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}"
     if args.part in ("single", "both"):
         print(f"### One target, full suite ({header})\n")
