@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from conformance.checks.predicates import named_value_args, named_value_problems
 from conformance.checks.registry import CheckContext, Failure, check
 
 HTTP_STATUS = {"type": "integer", "minimum": 100, "maximum": 599}
@@ -57,19 +57,10 @@ def content_type(ctx: CheckContext, expected: str) -> list[Failure]:
 
 @check(
     "header",
-    args={
-        "type": "object",
-        "required": ["name"],
-        "additionalProperties": False,
-        "minProperties": 2,
-        "properties": {
-            "name": {"type": "string", "description": "The header name (any case)."},
-            "equals": {"type": "string"},
-            "matches": {"type": "string", "description": "A regular expression searched for in the value."},
-            "exists": {"type": "boolean"},
-        },
-        "examples": [{"name": "content-type", "matches": "(?i)^application/json; ?charset=utf-8$"}],
-    },
+    args=named_value_args(
+        "The header name (any case).",
+        [{"name": "content-type", "matches": "(?i)^application/json; ?charset=utf-8$"}],
+    ),
     sides=("response", "upstream"),
 )
 def header(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
@@ -79,13 +70,6 @@ def header(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """
     name = args["name"]
     value = ctx.forwarded.header(name) if ctx.forwarded is not None else ctx.exchange.header(name)
-    if "exists" in args:
-        if args["exists"] and value is None:
-            return [Failure(f"expected header {name}, absent")]
-        if not args["exists"] and value is not None:
-            return [Failure(f"expected no header {name}, got {value!r}")]
-    if "equals" in args and value != args["equals"]:
-        return [Failure(f"expected header {name}: {args['equals']!r}, got {value!r}")]
-    if "matches" in args and (value is None or not re.search(args["matches"], value)):
-        return [Failure(f"expected header {name} matching /{args['matches']}/, got {value!r}")]
-    return []
+    wanted = f"header {name}: {args.get('equals')!r}"
+    problems = named_value_problems(f"header {name}", value, args, repr(value), wanted)
+    return [Failure(problem) for problem in problems]

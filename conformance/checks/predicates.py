@@ -110,3 +110,39 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return a == b
+
+
+def named_value_args(what: str, examples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The arguments of a check on one named value of a message (a header, a query parameter): its
+    ``name`` and at least one of ``exists``, ``equals`` and ``matches``."""
+    return {
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "minProperties": 2,
+        "properties": {
+            "name": {"type": "string", "description": what},
+            "equals": {"type": "string"},
+            "matches": {"type": "string", "description": "A regular expression searched for in the value."},
+            "exists": {"type": "boolean"},
+        },
+        "examples": examples,
+    }
+
+
+def named_value_problems(
+    label: str, value: str | None, args: dict[str, Any], shown: str, wanted: str
+) -> list[str]:
+    """What a named value (``None`` when absent) breaks among ``exists``, ``equals`` and ``matches``, as
+    sentences naming it by ``label``, showing it as ``shown`` (a secret is never shown) and the value
+    ``equals`` asks for as ``wanted``."""
+    if "exists" in args:
+        if args["exists"] and value is None:
+            return [f"expected {label}, absent"]
+        if not args["exists"] and value is not None:
+            return [f"expected no {label}, got {shown}"]
+    if "equals" in args and value != args["equals"]:
+        return [f"expected {wanted}, got {shown}"]
+    if "matches" in args and (value is None or not re.search(args["matches"], value)):
+        return [f"expected {label} matching /{args['matches']}/, got {shown}"]
+    return []

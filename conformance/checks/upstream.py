@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from conformance import pointer as jp
-from conformance.checks.predicates import evaluate, show
+from conformance.checks.predicates import evaluate, named_value_args, named_value_problems, show
 from conformance.checks.registry import CheckContext, Failure, check, ref
 from conformance.errors import Undecodable
 from conformance.suite.model import Side
@@ -58,19 +58,9 @@ def method(ctx: CheckContext, expected: str) -> list[Failure]:
 
 @check(
     "query",
-    args={
-        "type": "object",
-        "required": ["name"],
-        "additionalProperties": False,
-        "minProperties": 2,
-        "properties": {
-            "name": {"type": "string", "description": "The query parameter's name."},
-            "equals": {"type": "string"},
-            "matches": {"type": "string", "description": "A regular expression searched for in the value."},
-            "exists": {"type": "boolean"},
-        },
-        "examples": [{"name": "alt", "equals": "sse"}, {"name": "key", "exists": False}],
-    },
+    args=named_value_args(
+        "The query parameter's name.", [{"name": "alt", "equals": "sse"}, {"name": "key", "exists": False}]
+    ),
     sides=UPSTREAM_ONLY,
 )
 def query(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
@@ -80,17 +70,11 @@ def query(ctx: CheckContext, args: dict[str, Any]) -> list[Failure]:
     """
     name = args["name"]
     values = _forwarded(ctx).query_values(name)
-    shown = "[a value]" if name == "key" else (show(values[0]) if values else "none")
-    if "exists" in args:
-        if args["exists"] and not values:
-            return [Failure(f"expected query parameter {name} in the forwarded URL, absent")]
-        if not args["exists"] and values:
-            return [Failure(f"expected no query parameter {name} in the forwarded URL, got {shown}")]
-    if "equals" in args and (not values or values[0] != args["equals"]):
-        return [Failure(f"expected query parameter {name}={args['equals']}, got {shown}")]
-    if "matches" in args and (not values or not re.search(args["matches"], values[0])):
-        return [Failure(f"expected query parameter {name} matching /{args['matches']}/, got {shown}")]
-    return []
+    value = values[0] if values else None
+    shown = "[a value]" if name == "key" else (show(value) if value is not None else "none")
+    label = f"query parameter {name} in the forwarded URL"
+    wanted = f"query parameter {name}={args.get('equals')}"
+    return [Failure(problem) for problem in named_value_problems(label, value, args, shown, wanted)]
 
 
 def _presented(request: ForwardedRequest, key: str) -> list[str]:

@@ -14,7 +14,7 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from conformance.reference.faults.fault import BOTH, Fault, at
 from conformance.reference.faults.seams import (
@@ -86,7 +86,27 @@ def _answer_edited(inbound: Inbound, change: Callable[[Body], None]) -> Inbound:
 # -- the request: fields dropped, rewritten or invented ------------------------------------------
 
 
-class GenerationConfigPruned(Fault):
+class FieldsDropped(Fault):
+    """A gateway that leaves request fields out on the way up: ``from_config`` names fields of
+    generationConfig, ``from_body`` fields of the request body, under either casing. It changes only the
+    routes the fault ``affects``. A fault of this kind subclasses it and declares its record and fields."""
+
+    from_config: ClassVar[tuple[str, ...]] = ()
+    from_body: ClassVar[tuple[str, ...]] = ()
+
+    @at(OUTBOUND)
+    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
+        if call.protocol not in self.affects:
+            return outbound
+
+        def drop(body: Body) -> None:
+            _drop(_config(body), *self.from_config)
+            _drop(body, *self.from_body)
+
+        return edited(outbound, drop)
+
+
+class GenerationConfigPruned(FieldsDropped):
     """The native pass-through rebuilds generationConfig from the fields it knows: seed, presence and
     frequency penalties, responseLogprobs and logprobs are dropped on the way up."""
 
@@ -95,20 +115,10 @@ class GenerationConfigPruned(Fault):
     protocol = "gemini"
     feature = "forwarding"
     caught_by = ("gemini/forwarding/generation-config",)
-
-    @at(OUTBOUND)
-    def pruned(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "gemini":
-            return outbound
-        return edited(
-            outbound,
-            lambda body: _drop(
-                _config(body), "seed", "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs"
-            ),
-        )
+    from_config = ("seed", "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs")
 
 
-class SafetySettingsDropped(Fault):
+class SafetySettingsDropped(FieldsDropped):
     """The native pass-through drops safetySettings: the client's thresholds never reach Google."""
 
     name = "safety-settings-dropped"
@@ -116,12 +126,7 @@ class SafetySettingsDropped(Fault):
     protocol = "gemini"
     feature = "forwarding"
     caught_by = ("gemini/forwarding/safety-settings",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "gemini":
-            return outbound
-        return edited(outbound, lambda body: _drop(body, "safetySettings"))
+    from_body = ("safetySettings",)
 
 
 class SafetyForcedBlockNone(Fault):
@@ -155,7 +160,7 @@ class SafetyForcedBlockNone(Fault):
         return edited(outbound, force) if generates(outbound) else outbound
 
 
-class ThinkingConfigDropped(Fault):
+class ThinkingConfigDropped(FieldsDropped):
     """generationConfig.thinkingConfig (native) and the thinking reasoning_effort asks for (OpenAI) do not
     reach Google."""
 
@@ -165,10 +170,7 @@ class ThinkingConfigDropped(Fault):
     feature = "forwarding"
     affects = BOTH
     caught_by = ("gemini/forwarding/thinking-config", "openai/forwarding/reasoning-effort")
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        return edited(outbound, lambda body: _drop(_config(body), "thinkingConfig"))
+    from_config = ("thinkingConfig",)
 
 
 class SnakeCaseFieldsDropped(Fault):
@@ -353,7 +355,7 @@ class ApiVersionV1(Fault):
         return replace(outbound, path="/v1/" + outbound.path.removeprefix("/v1beta/"))
 
 
-class CachedContentDropped(Fault):
+class CachedContentDropped(FieldsDropped):
     """cachedContent is dropped, so the cached context is never used."""
 
     name = "cached-content-dropped"
@@ -361,13 +363,10 @@ class CachedContentDropped(Fault):
     protocol = "gemini"
     feature = "forwarding"
     caught_by = ("gemini/forwarding/cached-content",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        return edited(outbound, lambda body: _drop(body, "cachedContent"))
+    from_body = ("cachedContent",)
 
 
-class UnknownFieldsDropped(Fault):
+class UnknownFieldsDropped(FieldsDropped):
     """The native pass-through keeps only the request fields it was written for: newer ones (``store``,
     ``serviceTier``) are silently dropped instead of forwarded or refused."""
 
@@ -376,15 +375,10 @@ class UnknownFieldsDropped(Fault):
     protocol = "gemini"
     feature = "forwarding"
     caught_by = ("gemini/forwarding/newer-fields",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "gemini":
-            return outbound
-        return edited(outbound, lambda body: _drop(body, "store", "serviceTier"))
+    from_body = ("store", "serviceTier")
 
 
-class PenaltiesDropped(Fault):
+class PenaltiesDropped(FieldsDropped):
     """presence_penalty and frequency_penalty are not translated into generationConfig."""
 
     name = "penalties-dropped"
@@ -392,15 +386,10 @@ class PenaltiesDropped(Fault):
     protocol = "openai"
     feature = "forwarding"
     caught_by = ("openai/forwarding/penalties-seed-logprobs",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "openai":
-            return outbound
-        return edited(outbound, lambda body: _drop(_config(body), "presencePenalty", "frequencyPenalty"))
+    from_config = ("presencePenalty", "frequencyPenalty")
 
 
-class SeedDropped(Fault):
+class SeedDropped(FieldsDropped):
     """seed is not translated into generationConfig.seed."""
 
     name = "seed-dropped"
@@ -408,15 +397,10 @@ class SeedDropped(Fault):
     protocol = "openai"
     feature = "forwarding"
     caught_by = ("openai/forwarding/penalties-seed-logprobs",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "openai":
-            return outbound
-        return edited(outbound, lambda body: _drop(_config(body), "seed"))
+    from_config = ("seed",)
 
 
-class LogprobsDropped(Fault):
+class LogprobsDropped(FieldsDropped):
     """logprobs and top_logprobs are not translated into responseLogprobs and logprobs."""
 
     name = "logprobs-dropped"
@@ -424,15 +408,10 @@ class LogprobsDropped(Fault):
     protocol = "openai"
     feature = "forwarding"
     caught_by = ("openai/forwarding/penalties-seed-logprobs",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "openai":
-            return outbound
-        return edited(outbound, lambda body: _drop(_config(body), "responseLogprobs", "logprobs"))
+    from_config = ("responseLogprobs", "logprobs")
 
 
-class SamplingNotMapped(Fault):
+class SamplingNotMapped(FieldsDropped):
     """stop, max_tokens and n are not translated: no stopSequences, maxOutputTokens or candidateCount
     goes up."""
 
@@ -441,14 +420,7 @@ class SamplingNotMapped(Fault):
     protocol = "openai"
     feature = "forwarding"
     caught_by = ("openai/forwarding/sampling",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "openai":
-            return outbound
-        return edited(
-            outbound, lambda body: _drop(_config(body), "stopSequences", "maxOutputTokens", "candidateCount")
-        )
+    from_config = ("stopSequences", "maxOutputTokens", "candidateCount")
 
 
 class SystemMessagesFirstOnly(Fault):
@@ -554,7 +526,7 @@ class RemoteImageDropped(Fault):
         return edited(outbound, drop)
 
 
-class ToolChoiceDropped(Fault):
+class ToolChoiceDropped(FieldsDropped):
     """tool_choice is not translated: no functionCallingConfig goes up, so the model decides alone."""
 
     name = "tool-choice-dropped"
@@ -562,12 +534,7 @@ class ToolChoiceDropped(Fault):
     protocol = "openai"
     feature = "forwarding"
     caught_by = ("openai/forwarding/tool-choice",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "openai":
-            return outbound
-        return edited(outbound, lambda body: _drop(body, "toolConfig"))
+    from_body = ("toolConfig",)
 
 
 class ToolSchemaAsGeminiSchema(Fault):
@@ -591,7 +558,7 @@ class ToolSchemaAsGeminiSchema(Fault):
         return edited(outbound, move)
 
 
-class ResponseFormatDropped(Fault):
+class ResponseFormatDropped(FieldsDropped):
     """response_format is not translated: neither responseMimeType nor the schema goes up."""
 
     name = "response-format-dropped"
@@ -599,15 +566,7 @@ class ResponseFormatDropped(Fault):
     protocol = "openai"
     feature = "forwarding"
     caught_by = ("openai/forwarding/response-format",)
-
-    @at(OUTBOUND)
-    def dropped(self, outbound: Outbound, call: Call) -> Outbound:
-        if call.protocol != "openai":
-            return outbound
-        return edited(
-            outbound,
-            lambda body: _drop(_config(body), "responseMimeType", "responseJsonSchema", "responseSchema"),
-        )
+    from_config = ("responseMimeType", "responseJsonSchema", "responseSchema")
 
 
 # -- security: keys and the upstream's address ---------------------------------------------------
