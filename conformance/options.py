@@ -80,7 +80,20 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option(("--gemini-auth",), "how the Gemini route takes the key", choices=AUTH_STYLES),
     Option(("--openai-prefix",), "path prefix of the OpenAI-compatible API, e.g. /v1", metavar="PATH"),
     Option(("--openai-auth",), "how the OpenAI route takes the key", choices=AUTH_STYLES),
-    Option(("--model",), "model id to test, overriding the profile's default", metavar="ID"),
+    Option(
+        ("--model",),
+        "model id to test instead of the profile's default; repeat for several models: every provider x model"
+        " is a target of its own, all run concurrently",
+        action="append",
+        metavar="ID",
+    ),
+    Option(
+        ("--all-models",),
+        "also test every model in each profile's models.others (off by default: each model is a whole run"
+        " against the gateway, and on a real one it is paid for)",
+        type=None,
+        action="store_true",
+    ),
     Option(
         ("--concurrency",),
         "cases in flight at once (profile field concurrency, default 8)",
@@ -261,6 +274,10 @@ class RunSettings:
     quiet: bool = False
     max_duration: float | None = None
     breaker: int = DEFAULT_BREAKER
+    models: tuple[str, ...] = ()
+    """The ``--model`` values: each provider runs each of them (none: the profile's default model)."""
+    all_models: bool = False
+    """``--all-models``: each profile's ``models.others`` join its models."""
     upstream: Endpoint | None = None
     upstream_key_env: str | None = None
 
@@ -291,7 +308,6 @@ class RunSettings:
                 "gemini_auth",
                 "openai_prefix",
                 "openai_auth",
-                "model",
                 "concurrency",
                 "timeout",
                 "retries",
@@ -307,6 +323,13 @@ class RunSettings:
         if len(set(providers)) != len(providers):
             twice = next(name for name in providers if providers.count(name) > 1)
             raise ConfigError(f"provider {twice!r} given twice", field="--provider")
+        models = tuple(value("model") or ())
+        for model in models:
+            if not model.strip() or any(char.isspace() or char in "?#" for char in model):
+                raise ConfigError(f"not a model id: {model!r}", field="--model")
+        if len(set(models)) != len(models):
+            twice = next(name for name in models if models.count(name) > 1)
+            raise ConfigError(f"model {twice!r} given twice", field="--model")
         cases = cls.case_directories(value("cases") or ())
         out = value("out")
         max_duration = value("max_duration")
@@ -338,6 +361,8 @@ class RunSettings:
             quiet=bool(_optional(value, "quiet")),
             max_duration=max_duration,
             breaker=breaker,
+            models=models,
+            all_models=bool(value("all_models")),
             upstream=upstream,
             upstream_key_env=upstream_key_env,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,35 @@ from conformance.reference.server import ReferenceServer
 from conformance.suite.loader import load_cases
 from conformance.suite.model import Case
 from conformance.validation.store import SchemaStore
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium not installed (/usr/bin/chromium; Debian package chromium)",
+)
+
+
+def chromium(*args: str, profile: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium with a throwaway profile, no network chatter of its own."""
+    return subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
 
 SHARED = Path(os.environ.get("CONFORMANCE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 

@@ -20,11 +20,11 @@ from conformance.report.markdown import render_markdown
 from conformance.report.matrix import build_matrix
 from conformance.report.records import RunRecord
 from conformance.report.results import read_run
-from conformance.session import RunPlan, run_session
+from conformance.session import RunPlan, run_sessions
 from conformance.wire.profiles import load_provider
+from tests.fixtures import chromium, needs_chromium
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "reports" / "test-artifacts"
 # Four stand-ins for real gateways: the reference under two profiles and with two sets of faults.
 RUNS = (
@@ -37,14 +37,20 @@ RUNS = (
 
 @pytest.fixture(scope="module")
 def run_files(all_cases, schemas, tmp_path_factory) -> list[Path]:
-    """Each stand-in's whole run, written by the session as `conformance run` writes it."""
+    """Each stand-in's whole run, written by the session as `conformance run` writes it (all at once)."""
     folder = tmp_path_factory.mktemp("runs")
-    paths = []
-    for profile, faults in RUNS:
-        provider = dataclasses.replace(load_provider(profile), embedded=True, base_url=None)
-        result = run_session(RunPlan(provider, tuple(all_cases), folder / profile, faults), schemas=schemas)
-        paths.append(result.files[1])  # results.json (the log is files[0])
-    return paths
+    plans = [
+        RunPlan(
+            dataclasses.replace(load_provider(profile), embedded=True, base_url=None),
+            tuple(all_cases),
+            folder / profile,
+            faults,
+        )
+        for profile, faults in RUNS
+    ]
+    return [
+        result.files[1] for result in run_sessions(plans, schemas=schemas)
+    ]  # results.json (files[0]: log)
 
 
 @pytest.fixture(scope="module")
@@ -95,37 +101,13 @@ def test_markdown_summary(matrix_dir):
     assert "### Cases that broke or differ" in text and "`gemini/errors/bad-key` [MUST]" in text
 
 
-def _chromium(*args: str, profile: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-
-
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="headless Chromium not installed (/usr/bin/chromium; Debian package chromium)",
-)
+@needs_chromium
 def test_chromium_renders_the_matrix_and_a_drill_down(matrix_dir):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = ARTIFACTS / "matrix.html"
     shutil.copy(matrix_dir / "matrix.html", page)
     with tempfile.TemporaryDirectory() as profile:
-        dom = _chromium(
+        dom = chromium(
             "--virtual-time-budget=3000",
             "--dump-dom",
             f"{page.as_uri()}#open=f-gemini-errors",
@@ -139,7 +121,7 @@ def test_chromium_renders_the_matrix_and_a_drill_down(matrix_dir):
         "the drill-down did not open"
     )
     with tempfile.TemporaryDirectory() as profile:
-        shot = _chromium(
+        shot = chromium(
             f"--screenshot={ARTIFACTS / 'matrix.png'}",
             "--window-size=1400,1000",
             page.as_uri(),
@@ -147,7 +129,7 @@ def test_chromium_renders_the_matrix_and_a_drill_down(matrix_dir):
         )
     assert shot.returncode == 0 and (ARTIFACTS / "matrix.png").stat().st_size > 20_000, shot.stderr[-2000:]
     with tempfile.TemporaryDirectory() as profile:
-        _chromium(
+        chromium(
             f"--screenshot={ARTIFACTS / 'matrix-drill-down.png'}",
             "--window-size=1400,2400",
             f"{page.as_uri()}#open=f-gemini-errors",

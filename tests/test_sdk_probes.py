@@ -3,6 +3,7 @@ with the reason, judged on what the SDK returned or raised, and bounded by the l
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 
@@ -47,6 +48,29 @@ def test_without_the_sdk_extra_sdk_cases_are_skipped_with_the_install_command(
         assert "not installed" in skipped[1] and "pip install 'gateway-conformance[sdk]'" in skipped[1]
     text = next(case for case in all_cases if case.id == "gemini/text/single-turn")
     assert skip_reason(text, provider) is None
+
+
+def test_an_sdk_is_imported_off_the_event_loop(tmp_path, monkeypatch):
+    # A first import of an SDK costs most of a second of CPU: on the loop it would hold requests in flight.
+    (tmp_path / "slow_sdk_stand_in.py").write_text("import time\n\ntime.sleep(0.4)\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(clients.PROBE_MODULES, "openai", ("slow_sdk_stand_in",))
+    monkeypatch.setattr(clients, "_imports", {})
+
+    async def ticks_while_importing() -> int:
+        ticks = 0
+        waiting = asyncio.ensure_future(clients.imported("openai"))
+        while not waiting.done():
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert clients.import_soon("openai") is clients.import_soon("openai")  # once per process
+        return ticks
+
+    try:
+        assert asyncio.run(ticks_while_importing()) >= 5
+        assert "slow_sdk_stand_in" in sys.modules
+    finally:
+        sys.modules.pop("slow_sdk_stand_in", None)
 
 
 @pytest.mark.parametrize(

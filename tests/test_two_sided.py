@@ -232,6 +232,30 @@ def test_the_cli_two_sided_run_marks_upstream_failures_in_every_view(tmp_path, c
     assert "forwarded wrongly" in (out / "matrix.html").read_text(encoding="utf-8")
 
 
+def test_the_targets_of_a_two_sided_run_share_its_one_upstream(tmp_path, capsys):
+    args = [
+        "run",
+        "--upstream",
+        "127.0.0.1:0",
+        "--fault",
+        "upstream-key-in-query",
+        "-m",
+        "forwarding_security",
+    ]
+    assert (
+        main([*args, "--model", "gemini-2.5-flash", "--model", "gemini-2.5-pro", "--out", str(tmp_path)]) == 1
+    )
+    assert "matrix of 2 targets" in capsys.readouterr().out
+    flash = _read(tmp_path / "reference+upstream+upstream-key-in-query")
+    pro = _read(tmp_path / "reference~gemini-2.5-pro+upstream+upstream-key-in-query")
+    assert (flash["run"]["model"], pro["run"]["model"]) == ("gemini-2.5-flash", "gemini-2.5-pro")
+    assert flash["run"]["upstream"]["base_url"] == pro["run"]["upstream"]["base_url"]  # one upstream
+    for record in (flash, pro):  # each forwarded request judged in the target whose case caused it
+        broken = {c["id"] for c in record["cases"] if c["outcome"] == "failed"}
+        assert broken == set(FAULTS["upstream-key-in-query"].caught_by)
+        assert not record["run"]["upstream"]["unattributed"]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -295,7 +319,7 @@ def test_a_gateway_configured_against_the_upstream_is_judged_on_both_sides_in_on
     failed = {cid for cid, c in cases.items() if c["outcome"] != "passed"}
     assert failed == set(FAULTS["client-key-forwarded"].caught_by)
     assert sum(c["outcome"] == "passed" for c in cases.values()) >= 30  # the mapping cases, client side
-    text = "".join(path.read_text(encoding="utf-8") for path in out.iterdir())
+    text = "".join(path.read_text(encoding="utf-8") for path in out.rglob("*") if path.is_file())
     assert UPSTREAM_KEY not in text and GATEWAY_KEY not in text
 
 

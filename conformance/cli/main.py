@@ -1,4 +1,5 @@
-"""The ``conformance`` command: run, list, faults, validate, serve, upstream, compare, diff and baseline.
+"""The ``conformance`` command: run, list, faults, validate, serve, upstream, compare, history, diff and
+baseline.
 
 Bad input of any command is one line on stderr naming the file and field, and exit code 2; a broken
 pipe (``conformance list | head``) ends quietly; Ctrl-C is exit 130 and SIGTERM 143.
@@ -31,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     "serve": serve.command,
     "upstream": upstream.command,
     "compare": records.compare_command,
+    "history": records.history_command,
     "diff": records.diff_command,
     "baseline": records.baseline_command,
 }

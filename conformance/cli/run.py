@@ -1,4 +1,5 @@
-"""``conformance run``: the suite against one or more providers; every report is built from the event log."""
+"""``conformance run``: the suite against one or more targets (provider x model), all at once; every report is
+built from a target's event log."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from conformance.errors import ConfigError
 from conformance.options import RunSettings, add_to_parser
 from conformance.report.console import Console
 from conformance.report.views import write_matrix
-from conformance.session import REPORTS_DIR, plan_of, report_dir, run_session, upstream_plan
+from conformance.session import REPORTS_DIR, plans_of, run_sessions, upstream_plan
 from conformance.suite.loader import load_cases
 from conformance.suite.selection import select
+from conformance.wire.profiles import Provider
 from conformance.wire.target import resolve_provider
 
 EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
@@ -29,6 +31,14 @@ HELP = Help(
             "two providers side by side",
         ),
         (
+            "conformance run --provider google --model gemini-2.5-flash --model gemini-2.5-pro",
+            "two models of one provider, concurrently: reports/google/, reports/google~gemini-2.5-pro/",
+        ),
+        (
+            "conformance run --provider google --provider theturbo --all-models",
+            "each profile's default model and its models.others: every target at once, one matrix",
+        ),
+        (
             "conformance run --base-url http://localhost:4000 --api-key-env GW_KEY"
             " --upstream 127.0.0.1:8090 --upstream-key-env UP_KEY",
             "two-sided: the suite plays the gateway's Google on 127.0.0.1:8090 and judges what it forwards",
@@ -40,7 +50,11 @@ HELP = Help(
     ),
     exit_codes=(
         ("0", "the gate passed: every MUST case passed (and a baseline held exactly)"),
-        ("1", "the gate failed: a MUST case failed, errored or was flaky, or the run is incomplete"),
+        (
+            "1",
+            "the gate failed: a MUST case failed, errored or was flaky, or the run is incomplete"
+            " (with several targets: in any of them)",
+        ),
         (
             "2",
             "bad input (case file, profile, flag, baseline): one line naming file and field; nothing sent",
@@ -77,33 +91,29 @@ def command(args: argparse.Namespace) -> int:
         )
         for name in settings.providers
     ]
-    for provider in providers:  # a bad upstream option is found before the case files are read
-        upstream_plan(settings, provider)
+    upstream_plan(settings, *providers)  # a bad upstream option is found before the case files are read
     cases = select(load_cases(*settings.cases, builtin=True), settings.keyword, settings.markers)
     if not cases:
         raise ConfigError("no case matched the selection", field="-k/-m")
-    several = len(providers) > 1
-    parent = settings.out or REPORTS_DIR
-    plans = [
-        plan_of(settings, provider, cases, parent / report_dir(settings, provider) if several else None)
-        for provider in providers
-    ]
+    plans = plans_of(settings, providers, cases)
     console = Console(quiet=settings.quiet)
-    runs = []
-    stopped_by = None
     for plan in plans:
-        provider, out = plan.provider, plan.out
+        provider = plan.provider
         where = "embedded reference gateway" if provider.embedded else (provider.safe_base_url() or "")
-        console.begin(provider.name, where, len(cases), provider.concurrency)
-        result = run_session(plan, console.progress)
-        console.end(result.run, out)
-        runs.append(result.run)
-        if result.stopped_by:
-            stopped_by = result.stopped_by
-            break
-    if several:
-        html_path, md_path = write_matrix(runs, parent)
-        console.line(f"matrix of {len(runs)} providers: {html_path} and {md_path}")
+        console.begin(target_label(provider), where, len(cases), provider.concurrency)
+    results = run_sessions(plans, console.progress)
+    for result, plan in zip(results, plans, strict=True):
+        console.end(result.run, plan.out)
+    runs = [result.run for result in results]
+    if len(plans) > 1:
+        html_path, md_path = write_matrix(runs, settings.out or REPORTS_DIR)
+        console.line(f"matrix of {len(runs)} targets: {html_path} and {md_path}")
+    stopped_by = next((result.stopped_by for result in results if result.stopped_by), None)
     if stopped_by:
         return EXIT_SIGNAL[stopped_by]
     return 0 if all(run.summary.gate == "pass" for run in runs) else 1
+
+
+def target_label(provider: Provider) -> str:
+    """How the console names a target: the provider and the model under test."""
+    return f"{provider.name} · {provider.default_model}"

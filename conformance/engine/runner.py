@@ -1,10 +1,15 @@
 """The wire phase: send every selected case concurrently and judge each exchange as it lands.
 
-Cases run longest first under the provider's concurrency limit. Each case's result is handed to a
-callback as soon as it is known and is not kept by the runner, so a caller that writes it away and
-drops it keeps memory bounded by the cases in flight. A ``Stopper`` ends the run early (the circuit
-breaker, ``--max-duration``, an unreachable target): cases in flight are cancelled and every case not
-judged yet is errored with the stopper's reason.
+The unit of work on the wire is one attempt of a case: its chain of steps, which must go one after the
+other. A round's attempts and ``--repeat``'s rounds are independent, so they go out side by side.
+Every attempt waits for a slot of the provider's concurrency limit (``Slots``); a free slot goes to a
+follow-up attempt of a case already started, else to the longest chain waiting, so the slots stay busy
+to the end.
+
+Each case's result is handed to a callback as soon as it is known and is not kept by the runner, so a
+caller that writes it away and drops it keeps memory bounded by the cases in flight. A ``Stopper`` ends
+the run early (the circuit breaker, ``--max-duration``, an unreachable target): cases in flight are
+cancelled and every case not judged yet is errored with the stopper's reason.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from typing import Any, TypeVar
 
 from conformance.checks import CheckContext, Failure, run_check
 from conformance.checks.body import answer_text
 from conformance.engine.attempts import Attempt, CaseResult, FailedExpectation
 from conformance.engine.judge import fold_attempts, fold_rounds
+from conformance.engine.slots import Priority, Slots
 from conformance.engine.stopping import Stopper
 from conformance.errors import Undecodable
 from conformance.sdk import clients
@@ -35,6 +41,7 @@ from conformance.wire.profiles import Provider
 from conformance.wire.transport import Transport
 
 ResultCallback = Callable[[CaseResult], Awaitable[None] | None]
+T = TypeVar("T")
 
 NEEDS_UPSTREAM = (
     "judges what the gateway forwards: run with --upstream HOST:PORT, the gateway configured to forward to it"
@@ -81,6 +88,26 @@ def schedule(cases: Iterable[Case]) -> list[Case]:
     return sorted(cases, key=lambda c: len(c.steps) * c.policy.require, reverse=True)
 
 
+def priority(case: Case, rank: int, follow_up: bool) -> Priority:
+    """Which waiting attempt gets the next free slot: follow-ups of cases already started first (a case
+    finishes and leaves memory sooner), then longer chains of steps, then the case's rank in ``schedule``."""
+    return (0 if follow_up else 1, -len(case.steps), rank)
+
+
+class _Clock:
+    """When the first attempt of a case (or round) got on the wire, and the time since."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.perf_counter()
+
+    def elapsed_ms(self) -> float:
+        return 0.0 if self.started is None else (time.perf_counter() - self.started) * 1000
+
+
 class Runner:
     """Runs cases against one provider with bounded concurrency."""
 
@@ -121,7 +148,7 @@ class Runner:
     async def run_each(self, cases: Iterable[Case], on_result: ResultCallback) -> None:
         """Run the cases, handing each result to ``on_result`` as soon as it is known; nothing is kept."""
         transport = Transport(self.provider, self.api_key)
-        gate = asyncio.Semaphore(self.provider.concurrency)
+        slots = Slots(self.provider.concurrency)
         stopper = self.stopper
         in_flight: set[asyncio.Task[CaseResult]] = set()
 
@@ -131,34 +158,36 @@ class Runner:
 
         stopper.on_stop.append(cancel_in_flight)
 
-        async def one(case: Case) -> None:
-            async with gate:
-                result = None
-                if stopper.reason:
-                    skipped = skip_reason(
-                        case, self.provider, self.upstream is not None, self.api_key is not None
-                    )
-                    result = (
-                        CaseResult(case, *skipped, 0.0) if skipped else stopped_result(case, stopper.reason)
-                    )
-                else:
-                    task = asyncio.create_task(self.run_case(transport, case))
-                    in_flight.add(task)
-                    try:
-                        result = await task
-                    except asyncio.CancelledError:
-                        if stopper.reason is None:
-                            raise
-                        result = stopped_result(case, stopper.reason)
-                    finally:
-                        in_flight.discard(task)
+        ordered = schedule(cases)
+        for sdk in {sdk for case in ordered for sdk in case.sdks}:
+            clients.import_soon(sdk)  # on a thread, while the other cases go out
+
+        async def one(case: Case, rank: int) -> None:
+            for sdk in case.sdks:
+                await clients.imported(sdk)
+            skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
+            if skipped is not None:
+                result = CaseResult(case, *skipped, 0.0)
+            elif stopper.reason:
+                result = stopped_result(case, stopper.reason)
+            else:
+                task = asyncio.create_task(self._run_applicable(transport, case, slots, rank))
+                in_flight.add(task)
+                try:
+                    result = await task
+                except asyncio.CancelledError:
+                    if stopper.reason is None:
+                        raise
+                    result = stopped_result(case, stopper.reason)
+                finally:
+                    in_flight.discard(task)
             delivered = on_result(result)
             if delivered is not None:
                 await delivered
 
         watchdog = asyncio.create_task(self._time_limit()) if self.max_duration else None
         try:
-            await asyncio.gather(*(one(case) for case in schedule(cases)))
+            await asyncio.gather(*(one(case, rank) for rank, case in enumerate(ordered)))
         finally:
             stopper.on_stop.remove(cancel_in_flight)
             if watchdog is not None:
@@ -172,31 +201,85 @@ class Runner:
             f"the run reached its time limit (--max-duration {self.max_duration:g} s) before this case ended"
         )
 
-    async def run_case(self, transport: Transport, case: Case) -> CaseResult:
-        """The case's result: every round of its policy, folded by the judge."""
+    async def run_case(
+        self, transport: Transport, case: Case, slots: Slots | None = None, rank: int = 0
+    ) -> CaseResult:
+        """The case's result: every round of its policy, folded by the judge.
+
+        Rounds are independent, and so are a policy's attempts: they go out together, each on a slot of
+        its own, and only the attempts that can still change the verdict are sent. The case's duration
+        counts from its first attempt on the wire, not from when it was queued.
+        """
+        for sdk in case.sdks:
+            await clients.imported(sdk)
         skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
         if skipped is not None:
             return CaseResult(case, skipped[0], skipped[1], 0.0)
-        started = time.perf_counter()
-        rounds: list[CaseResult] = []
-        for n in range(self.repeat):
-            rounds.append(await self.run_round(transport, case, n))
-            release_unshown([attempt for done in rounds for attempt in done.attempts])
-        return fold_rounds(case, rounds, (time.perf_counter() - started) * 1000)
+        return await self._run_applicable(transport, case, slots, rank)
 
-    async def run_round(self, transport: Transport, case: Case, round_number: int = 0) -> CaseResult:
-        started = time.perf_counter()
+    async def _run_applicable(
+        self, transport: Transport, case: Case, slots: Slots | None, rank: int
+    ) -> CaseResult:
+        clock = _Clock()
+        rounds = await _together(
+            [self.run_round(transport, case, n, slots, rank, clock) for n in range(self.repeat)]
+        )
+        release_unshown([attempt for done in rounds for attempt in done.attempts])
+        return fold_rounds(case, rounds, clock.elapsed_ms())
+
+    async def run_round(
+        self,
+        transport: Transport,
+        case: Case,
+        round_number: int = 0,
+        slots: Slots | None = None,
+        rank: int = 0,
+        clock: _Clock | None = None,
+    ) -> CaseResult:
+        """One round of the case's policy: attempts until ``require`` passed or that can no longer happen.
+
+        Each batch sends exactly the attempts still needed, so no more requests go out than one attempt
+        after another would send. Attempts are numbered over the rounds (``round_number``), for the tags
+        of a two-sided run.
+        """
+        own = _Clock()
         attempts: list[Attempt] = []
         passes = 0
         policy = case.policy
-        for n in range(policy.repeat):
-            if passes >= policy.require or passes + (policy.repeat - n) < policy.require:
+        while True:
+            needed = policy.require - passes
+            if needed <= 0 or needed > policy.repeat - len(attempts):
                 break
-            attempt = await self.run_attempt(transport, case, round_number * policy.repeat + n)
-            attempts.append(attempt)
+            order = priority(case, rank, follow_up=bool(attempts))
+            first = round_number * policy.repeat + len(attempts)
+            batch = await _together(
+                [self._attempt(transport, case, first + n, slots, order, (own, clock)) for n in range(needed)]
+            )
+            attempts.extend(batch)
             release_unshown(attempts)  # bodies of attempts never shown are not kept while the case goes on
-            passes += attempt.passed
-        return fold_attempts(case, attempts, passes, (time.perf_counter() - started) * 1000)
+            passes += sum(attempt.passed for attempt in batch)
+        return fold_attempts(case, attempts, passes, own.elapsed_ms())
+
+    async def _attempt(
+        self,
+        transport: Transport,
+        case: Case,
+        number: int,
+        slots: Slots | None,
+        order: Priority,
+        clocks: tuple[_Clock | None, ...],
+    ) -> Attempt:
+        """One attempt on a slot of its own (held for its whole chain of steps)."""
+        if slots is None:
+            for clock in clocks:
+                if clock is not None:
+                    clock.start()
+            return await self.run_attempt(transport, case, number)
+        async with slots.hold(order):
+            for clock in clocks:
+                if clock is not None:
+                    clock.start()
+            return await self.run_attempt(transport, case, number)
 
     async def run_attempt(self, transport: Transport, case: Case, number: int = 0) -> Attempt:
         """One attempt of the case's steps; in a two-sided run each request carries its own tag, and what
@@ -334,6 +417,14 @@ class Runner:
                     for f in found
                 )
         return failures
+
+
+async def _together(jobs: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """The jobs' results, run side by side; a single job runs in the caller's task (no task of its own, so
+    a case that ends just as the breaker trips keeps its own result)."""
+    if len(jobs) == 1:
+        return [await jobs[0]]
+    return list(await asyncio.gather(*jobs))
 
 
 def _count(requests: tuple[ForwardedRequest, ...]) -> str:

@@ -134,9 +134,10 @@ def _plan(config: pytest.Config, cases: list[Case]) -> RunPlan:
     from conformance.wire.target import resolve_provider
 
     settings = _settings(config)
-    if len(settings.providers) > 1:
+    if len(settings.providers) > 1 or len(settings.models) > 1 or settings.all_models:
         raise ConfigError(
-            "the pytest route runs one provider; use `conformance run` for several", field="--provider"
+            "the pytest route runs one target (one provider, one model); use `conformance run` for several",
+            field="--provider/--model",
         )
     provider = resolve_provider(
         settings.providers[0],
@@ -145,7 +146,7 @@ def _plan(config: pytest.Config, cases: list[Case]) -> RunPlan:
         faults=settings.faults,
         upstream=settings.upstream is not None,
     )
-    return plan_of(settings, provider, cases)
+    return plan_of(settings, provider, cases, model=settings.models[0] if settings.models else None)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -12,6 +14,7 @@ from conformance.reference.faults.fault import ActiveFaults
 from conformance.reference.faults.registry import activate
 from conformance.reference.faults.seams import Call
 from conformance.reference.protocols.errors import GoogleError, OpenAIError, ProtocolError
+from conformance.reference.settings import settings_of
 
 Handler = Callable[[Request, ActiveFaults], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -24,6 +27,26 @@ def active_faults(request: Request) -> ActiveFaults:
     return activate(request.app.state.faults)
 
 
+OFFLOADED_BYTES = 1024 * 1024
+"""Requests with a larger body are answered on a worker thread: reading megabytes of JSON and base64 would
+otherwise hold the server's event loop, and so delay every other request in flight, for a noticeable time."""
+
+
+def _large(request: Request) -> bool:
+    """Whether the request is answered on a worker thread: a large body, in an app that allows it."""
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) > OFFLOADED_BYTES and settings_of(request).offload_large
+
+
+def _answer_apart(handler: Handler, request: Request, active: ActiveFaults) -> Response:
+    """Run a handler to its response on a loop of the worker thread's own (its body already read)."""
+
+    async def answer() -> Response:
+        return await handler(request, active)
+
+    return asyncio.run(answer())
+
+
 def guarded(handler: Handler, render_error: ErrorRenderer, call_of: CallOf) -> Endpoint:
     """Call ``handler`` with the active faults; a ``ProtocolError`` it raises becomes ``render_error``'s
     response."""
@@ -31,6 +54,9 @@ def guarded(handler: Handler, render_error: ErrorRenderer, call_of: CallOf) -> E
     async def endpoint(request: Request) -> Response:
         active = active_faults(request)
         try:
+            if _large(request):
+                await request.body()  # read on the server's loop; the worker finds it cached
+                return await run_in_threadpool(_answer_apart, handler, request, active)
             return await handler(request, active)
         except ProtocolError as raised:
             return render_error(raised.error, active, call_of(request))

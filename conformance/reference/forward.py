@@ -364,7 +364,11 @@ def create_forwarding_app(
     )
     app.router.redirect_slashes = False
     app.state.reference = ReferenceSettings(
-        api_key=api_key, catalogue=Catalogue.of(models), gemini_prefix=native, openai_prefix=compat
+        api_key=api_key,
+        catalogue=Catalogue.of(models),
+        gemini_prefix=native,
+        openai_prefix=compat,
+        offload_large=False,  # its handlers use the upstream client of the server's loop
     )
     app.state.faults = active
     app.state.forward = ForwardSettings(upstream_root(forward_to), upstream_key)

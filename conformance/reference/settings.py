@@ -25,6 +25,10 @@ class ReferenceSettings:
     stream_delay: float = 0.0
     retry_after: float = 1.0
     caches: CacheStore = field(default_factory=CacheStore)
+    offload_large: bool = True
+    """Whether a request with a large body is answered on a worker thread (``endpoints.guarded``): not in the
+    forwarding reference, whose handlers use a client of the upstream bound to the server's event loop and
+    answer with streams relayed from it."""
 
 
 def settings_of(request: Request) -> ReferenceSettings:

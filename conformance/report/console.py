@@ -37,7 +37,8 @@ class Console:
         self.stream.flush()
 
     def begin(self, label: str, where: str, total: int, concurrency: int) -> None:
-        self.total, self.done = total, 0
+        """Announce a target; the progress counts the cases of every target announced."""
+        self.total += total
         if not self.quiet:
             self.line(f"conformance: {total} cases -> {label} ({where}), concurrency {concurrency}")
 
@@ -62,7 +63,8 @@ class Console:
                 )
         self.gate(run)
         self.line(
-            f"reports: {out}/ (results.jsonl, results.json, junit.xml, report.html, matrix.html, matrix.md)"
+            f"reports: {out}/ (results.jsonl, results.json, junit.xml, report.html, matrix.html, matrix.md,"
+            " badge.svg, badge.json, badges/)"
         )
 
     def features(self, run: RunRecord) -> None:
@@ -143,7 +145,7 @@ class Console:
             )
         if not run.complete:
             text += "; INCOMPLETE run"
-        self.line(f"{run.label}: {text})")
+        self.line(f"{run.info.target_label}: {text})")
 
 
 def _cut(text: str, limit: int = 300) -> str:

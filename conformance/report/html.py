@@ -1,4 +1,5 @@
-"""The HTML views: ``report.html`` of one run and ``matrix.html`` of several, from jinja2 templates.
+"""The HTML views: ``report.html`` of one run, ``matrix.html`` and ``history.html`` of several, from jinja2
+templates.
 
 Both pages are self-contained (inline CSS and JavaScript, no external asset) and work offline from a
 file. Templates live in ``conformance/report/templates`` and every value is escaped by jinja2.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from conformance.report.history import History
 from conformance.report.matrix import Matrix
 from conformance.report.records import CaseRecord, RunRecord
 
@@ -94,6 +96,11 @@ def render_matrix(matrix: Matrix) -> str:
 
 def write_matrix_html(matrix: Matrix, path: Path) -> None:
     _write(environment().get_template("matrix.html.j2").generate(matrix=matrix), path)
+
+
+def write_history_html(history: History, path: Path) -> None:
+    """``history.html``: the trend of every target's runs."""
+    _write(environment().get_template("history.html.j2").generate(history=history), path)
 
 
 def write_report_html(run: RunRecord, path: Path) -> None:

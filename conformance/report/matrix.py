@@ -1,4 +1,6 @@
-"""The compatibility matrix: features by runs (one column per provider run), built from run records alone."""
+"""The compatibility matrix: features by runs (one column per target: provider and model), built from run
+records alone. ``pivot`` keeps the runs of one model (features x providers) or of one provider (features x
+models)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,14 @@ class Column:
     key: str
     label: str
     run: RunRecord
+
+    @property
+    def provider(self) -> str:
+        return self.run.info.provider
+
+    @property
+    def model(self) -> str:
+        return self.run.info.model
 
 
 @dataclass(frozen=True)
@@ -151,16 +161,39 @@ class Matrix:
     def protocols(self) -> list[str]:
         return list(dict.fromkeys(row.protocol for row in self.rows))
 
+    def providers(self) -> list[str]:
+        """The providers of the columns, in column order."""
+        return list(dict.fromkeys(column.provider for column in self.columns))
+
+    def models(self) -> list[str]:
+        """The models of the columns, in column order."""
+        return list(dict.fromkeys(column.model for column in self.columns))
+
     def rows_of(self, protocol: str) -> list[FeatureRow]:
         return [row for row in self.rows if row.protocol == protocol]
 
 
+def pivot(
+    runs: Sequence[RunRecord], provider: str | None = None, model: str | None = None
+) -> list[RunRecord]:
+    """The runs of one provider (features x models) and/or of one model (features x providers)."""
+    return [
+        run
+        for run in runs
+        if (provider is None or run.info.provider == provider) and (model is None or run.info.model == model)
+    ]
+
+
 def build_matrix(runs: Sequence[RunRecord]) -> Matrix:
-    """The matrix of runs, one column each, in the order given; labels made unique by a number."""
+    """The matrix of runs, one column each, in the order given; labels made unique by a number.
+
+    A label names the provider, and the model too when the runs do not all test the same model.
+    """
     columns: list[Column] = []
     seen: Counter[str] = Counter()
+    several_models = len({run.info.model for run in runs}) > 1
     for run in runs:
-        label = run.label
+        label = run.info.target_label if several_models else run.label
         seen[label] += 1
         if seen[label] > 1:
             label += f" #{seen[label]}"

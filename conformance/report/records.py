@@ -164,12 +164,25 @@ class RunInfo:
     @property
     def label(self) -> str:
         """``provider``, plus ``+fault,...`` for an injected reference and `` (strict)`` in strict mode."""
-        label = self.provider
+        return self.label_of(self.provider)
+
+    @property
+    def target_label(self) -> str:
+        """The label with the model: ``provider · model +fault,... (strict)``."""
+        return self.label_of(f"{self.provider} · {self.model}")
+
+    def label_of(self, name: str) -> str:
+        label = name
         if self.faults:
             label += " +" + ",".join(self.faults)
         if self.mode == "strict":
             label += " (strict)"
         return label
+
+    @property
+    def target(self) -> tuple[str, str, tuple[str, ...], str]:
+        """What makes two runs runs of the same target: provider, model, injected faults and verdict mode."""
+        return (self.provider, self.model, self.faults, self.mode)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""Writing every view of a run record: results.json, junit.xml, report.html, matrix.html and matrix.md."""
+"""Writing every view of a run record: results.json, junit.xml, report.html, matrix.html, matrix.md and the
+badges (badge.svg, badge.json and badges/)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.report.html import write_matrix_html, write_report_html
+from conformance.report.badges import write_badges
+from conformance.report.history import build_history, render_history_markdown
+from conformance.report.html import write_history_html, write_matrix_html, write_report_html
 from conformance.report.junit import write_junit
 from conformance.report.markdown import render_markdown
 from conformance.report.matrix import build_matrix
@@ -16,6 +19,8 @@ JUNIT_NAME = "junit.xml"
 REPORT_NAME = "report.html"
 MATRIX_HTML = "matrix.html"
 MATRIX_MD = "matrix.md"
+HISTORY_HTML = "history.html"
+HISTORY_MD = "history.md"
 
 
 def write_matrix(runs: Sequence[RunRecord], out: Path) -> tuple[Path, Path]:
@@ -28,6 +33,16 @@ def write_matrix(runs: Sequence[RunRecord], out: Path) -> tuple[Path, Path]:
     return html_path, md_path
 
 
+def write_history(runs: Sequence[RunRecord], out: Path) -> tuple[Path, Path]:
+    """``history.html`` and ``history.md`` of many runs in ``out``."""
+    history = build_history(runs)
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, md_path = out / HISTORY_HTML, out / HISTORY_MD
+    write_history_html(history, html_path)
+    md_path.write_text(render_history_markdown(history), encoding="utf-8")
+    return html_path, md_path
+
+
 def write_views(run: RunRecord, out: Path) -> list[Path]:
     """Every view of one run in ``out`` (its one-column matrix included); returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -35,4 +50,5 @@ def write_views(run: RunRecord, out: Path) -> list[Path]:
     write_junit(run, out / JUNIT_NAME)
     write_report_html(run, out / REPORT_NAME)
     matrix_paths = write_matrix([run], out)
-    return [out / RESULTS_NAME, out / JUNIT_NAME, out / REPORT_NAME, *matrix_paths]
+    badges = write_badges(run, out)
+    return [out / RESULTS_NAME, out / JUNIT_NAME, out / REPORT_NAME, *matrix_paths, *badges]

@@ -10,8 +10,13 @@ reason, never sent some other way.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 
 from conformance.suite.model import SDK_PROTOCOLS, SdkName
@@ -21,6 +26,11 @@ INSTALL = "pip install 'gateway-conformance[sdk]'"
 """How the SDKs are installed: the package's ``sdk`` extra (pinned ranges in pyproject.toml)."""
 MODULES: dict[SdkName, str] = {"google-genai": "google.genai", "openai": "openai"}
 """The module each SDK is imported as."""
+PROBE_MODULES: dict[SdkName, tuple[str, ...]] = {
+    "google-genai": ("google.genai", "google.genai.types", "httpx2"),
+    "openai": ("openai",),
+}
+"""What a probe of each SDK imports (``httpx2``: google-genai's default HTTP library, when installed)."""
 KEY_STYLES: dict[SdkName, AuthStyle] = {"google-genai": "x-goog-api-key", "openai": "bearer"}
 """How each SDK sends an API key; it has no setting for another style."""
 
@@ -34,6 +44,35 @@ def missing(sdk: SdkName) -> str | None:
     return None
 
 
+_imports: dict[SdkName, Future[None]] = {}
+_imports_lock = threading.Lock()
+
+
+def import_soon(sdk: SdkName) -> Future[None]:
+    """Start importing the SDK on a thread of its own, once per process; done when it is imported or cannot
+    be (``missing`` then says why). A first import costs most of a second of CPU: on the run's event loop it
+    would hold every request in flight for that long."""
+    with _imports_lock:
+        future = _imports.get(sdk)
+        if future is None:
+            future = _imports[sdk] = Future()
+            threading.Thread(target=_import, args=(sdk, future), name=f"import {sdk}", daemon=True).start()
+    return future
+
+
+def _import(sdk: SdkName, done: Future[None]) -> None:
+    for name in PROBE_MODULES[sdk]:
+        with contextlib.suppress(Exception):  # not installed, or broken: found (and reported) by ``missing``
+            importlib.import_module(name)
+    done.set_result(None)
+
+
+async def imported(sdk: SdkName) -> None:
+    """Wait, without holding the event loop, until ``import_soon`` has imported the SDK (or given up)."""
+    await asyncio.wrap_future(import_soon(sdk))
+
+
+@cache
 def version(sdk: SdkName) -> str:
     """The installed version of the SDK's distribution ("?" when its metadata is not found)."""
     try:

@@ -18,10 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import ssl
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from conformance.sdk.calls import CALLS, chunks_of, class_names, dump, dump_exception, sdk_arguments
@@ -31,7 +29,7 @@ from conformance.suite.model import SdkCall, SdkName
 from conformance.suite.templates import fill_model
 from conformance.wire.exchange import ProbeExchange, SentRequest
 from conformance.wire.profiles import Provider
-from conformance.wire.transport import INVALID_KEY
+from conformance.wire.transport import INVALID_KEY, tls_context
 
 RETRIED_STATUSES = (429, 503)
 """The statuses the SDK is told to retry, as the raw transport retries them."""
@@ -219,20 +217,11 @@ def _transport_error_classes() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
-@cache
-def trust(ca_bundle: str | None) -> ssl.SSLContext:
-    """The TLS context probes verify with: only the CA bundle when given, else certifi's store as the raw
-    transport's httpx uses. Made once and shared: loading a store costs tens of milliseconds per client."""
-    import certifi
-
-    return ssl.create_default_context(cafile=ca_bundle or certifi.where())
-
-
 def _http_client(sdk: SdkName, provider: Provider, notes: Notes) -> Any:
     """The SDK's own kind of async HTTP client, with the provider's TLS trust, no proxy from the
     environment, no redirects, and the notes' hooks."""
     options: dict[str, Any] = {
-        "verify": trust(provider.ca_bundle),
+        "verify": tls_context(provider.ca_bundle),
         "trust_env": False,
         "follow_redirects": False,
         "event_hooks": {"request": [notes.request], "response": [notes.response]},
@@ -280,7 +269,7 @@ def _client(sdk: SdkName, provider: Provider, key: str | None, http: Any) -> Any
     )
     # The shared context for the SDK's own (unused) sync, aiohttp and websocket clients: none loads a
     # store of its own.
-    verify = {"verify": trust(provider.ca_bundle), "ssl": trust(provider.ca_bundle)}
+    verify = {"verify": tls_context(provider.ca_bundle), "ssl": tls_context(provider.ca_bundle)}
     options = types.HttpOptions(
         base_url=where.base_url,
         api_version=where.api_version,

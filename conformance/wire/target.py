@@ -7,7 +7,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -117,22 +117,68 @@ def open_target(
 ) -> Iterator[Target]:
     """Yield a ready target, starting the embedded reference gateway when the provider is embedded (as a
     gateway forwarding to ``forward_to`` in a two-sided run)."""
-    if not provider.embedded:
-        if faults:
-            raise ConfigError(
-                "faults can only be injected into the embedded reference gateway", field="--fault"
-            )
-        if not provider.base_url:
-            raise ConfigError(
-                "no base_url in the profile; pass --base-url URL (or --reference)",
-                source=provider.source,
-                field="base_url",
-            )
-        yield Target(provider, provider.api_key())
-        return
+    with open_targets([(provider, faults, forward_to)], stream_delay) as targets:
+        yield targets[0]
+
+
+Wanted = tuple[Provider, tuple[str, ...], ForwardTo | None]
+"""A target to open: the provider, the faults to inject, where an embedded reference forwards (or None)."""
+
+
+@contextmanager
+def open_targets(
+    wanted: Sequence[Wanted], stream_delay: float = EMBEDDED_STREAM_DELAY
+) -> Iterator[list[Target]]:
+    """Yield a ready target for each (provider, faults, forward_to), in order, until every one is closed.
+
+    Embedded targets that the same reference gateway can serve (the same prefixes, key, faults and
+    upstream; the model is only a part of the path) share one server on loopback.
+    """
+    with ExitStack() as stack:
+        servers: dict[tuple[str, str, str | None, tuple[str, ...], ForwardTo | None], tuple[str, str]] = {}
+        targets = []
+        for provider, faults, forward_to in wanted:
+            if not provider.embedded:
+                targets.append(_gateway_target(provider, faults))
+                continue
+            key = (provider.gemini.prefix, provider.openai.prefix, provider.api_key(), faults, forward_to)
+            if key not in servers:
+                servers[key] = stack.enter_context(
+                    _embedded_server(provider, faults, stream_delay, forward_to)
+                )
+            base_url, api_key = servers[key]
+            targets.append(_embedded_target(provider, base_url, api_key, faults))
+        yield targets
+
+
+def _gateway_target(provider: Provider, faults: tuple[str, ...]) -> Target:
+    if faults:
+        raise ConfigError("faults can only be injected into the embedded reference gateway", field="--fault")
+    if not provider.base_url:
+        raise ConfigError(
+            "no base_url in the profile; pass --base-url URL (or --reference)",
+            source=provider.source,
+            field="base_url",
+        )
+    return Target(provider, provider.api_key())
+
+
+def _embedded_target(provider: Provider, base_url: str, api_key: str, faults: tuple[str, ...]) -> Target:
+    from conformance.reference.model.triggers import TRIGGERS
+
+    # The reference's own trigger prompts replace the profile's: they are what this target answers to.
+    served = dataclasses.replace(provider, base_url=base_url, triggers=dict(TRIGGERS))
+    return Target(served, api_key, faults)
+
+
+@contextmanager
+def _embedded_server(
+    provider: Provider, faults: tuple[str, ...], stream_delay: float, forward_to: ForwardTo | None
+) -> Iterator[tuple[str, str]]:
+    """The embedded reference gateway serving the provider's prefixes (forwarding to ``forward_to`` when
+    given): its base URL and its key."""
     from conformance.reference.app import create_app
     from conformance.reference.faults.registry import FAULTS
-    from conformance.reference.model.triggers import TRIGGERS
     from conformance.reference.server import ReferenceServer
 
     unknown = [name for name in faults if name not in FAULTS]
@@ -161,6 +207,4 @@ def open_target(
             retry_after=0,  # the trigger prompts' 429 and 503 ask for no wait: retries cost nothing here
         )
     with ReferenceServer(app) as server:
-        # The reference's own trigger prompts replace the profile's: they are what this target answers to.
-        served = dataclasses.replace(provider, base_url=server.base_url, triggers=dict(TRIGGERS))
-        yield Target(served, key, faults)
+        yield server.base_url, key

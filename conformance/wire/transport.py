@@ -6,8 +6,10 @@ import asyncio
 import dataclasses
 import ssl
 import time
+from functools import cache
 from typing import Any
 
+import certifi
 import httpx
 
 from conformance.suite.bodies import PREVIEW_BYTES, STREAM_THRESHOLD, build_body
@@ -38,20 +40,36 @@ class Transport:
         self.api_key = api_key
         self.body_cap = body_cap
         timeouts = provider.timeouts
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=timeouts.total
-            ),
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=provider.concurrency * 2, max_keepalive_connections=provider.concurrency * 2
-            ),
-            trust_env=False,
-            verify=tls_context(provider.ca_bundle),
+        self._timeout = httpx.Timeout(
+            connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=timeouts.total
         )
+        self._tls = tls_context(provider.ca_bundle)
+        self._idle: list[httpx.AsyncClient] = []
+        self._clients: list[httpx.AsyncClient] = []
+
+    def _take_client(self) -> httpx.AsyncClient:
+        """An idle client, or a new one: one connection each, so that a request never waits in a pool.
+
+        httpx's pool scans every connection it holds, twice over, each time a request starts or ends; with
+        one client per request in flight (at most the concurrency limit, reused), each scan is of one.
+        """
+        if self._idle:
+            return self._idle.pop()
+        client = httpx.AsyncClient(
+            timeout=self._timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            trust_env=False,
+            verify=self._tls,
+        )
+        self._clients.append(client)
+        return client
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
+        self._clients.clear()
+        self._idle.clear()
 
     def build(
         self,
@@ -133,6 +151,13 @@ class Transport:
         return exchange
 
     async def send_once(self, request: SentRequest) -> Exchange:
+        client = self._take_client()
+        try:
+            return await self._send_once(client, request)
+        finally:
+            self._idle.append(client)
+
+    async def _send_once(self, client: httpx.AsyncClient, request: SentRequest) -> Exchange:
         started = time.perf_counter()
         chunks: list[tuple[int, float]] = []
         body = bytearray()
@@ -145,7 +170,7 @@ class Transport:
         try:
             async with asyncio.timeout(self.provider.timeouts.total):
                 content = request.stream() if request.stream is not None else (request.body or None)
-                async with self._client.stream(
+                async with client.stream(
                     request.method, request.url, headers=list(request.headers), content=content
                 ) as response:
                     status = response.status_code
@@ -201,9 +226,11 @@ class Transport:
         )
 
 
-def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
-    """Certificate verification is always on: httpx's default trust store, or only the given CA bundle."""
-    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+@cache
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Certificate verification is always on: against httpx's default trust store (certifi's bundle), or
+    only the given CA bundle. One context per bundle, shared by every connection."""
+    return ssl.create_default_context(cafile=ca_bundle or certifi.where())
 
 
 def _root_cause(exc: BaseException) -> str:
