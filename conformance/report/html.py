@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from conformance.report.history import History
 from conformance.report.matrix import Matrix
-from conformance.report.records import CaseRecord, RunRecord
+from conformance.report.records import CaseRecord, FeatureHeading, RunRecord
 
 BODY_SHOWN = 8 * 1024
 """Bytes of a body shown in a page (the run record keeps up to 16 KiB)."""
@@ -37,7 +37,7 @@ def environment() -> Environment:
 
 
 @dataclass(frozen=True)
-class FeatureGroup:
+class FeatureGroup(FeatureHeading):
     """The cases of one feature of one protocol in a run (or of a group of them folded together, such as
     the per-type multimodal cases), with their counts."""
 
@@ -45,15 +45,6 @@ class FeatureGroup:
     feature: str
     cases: tuple[CaseRecord, ...]
     group: str | None = None
-
-    @property
-    def anchor(self) -> str:
-        return f"f-{self.protocol}-{self.feature}" + (f"-{self.group}" if self.group else "")
-
-    @property
-    def label(self) -> str:
-        """The feature, and the group its cases are folded into (``multimodal (per-type)``)."""
-        return f"{self.feature} ({self.group})" if self.group else self.feature
 
     @property
     def counts(self) -> Counter[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conformance.checks.billing import INVARIANTS
-from conformance.report.records import CaseRecord, InvariantResult, RunRecord
+from conformance.report.records import CaseRecord, FeatureHeading, InvariantResult, RunRecord
 
 Colour = Literal["green", "yellow", "red", "grey"]
 
@@ -86,7 +86,7 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
-class FeatureRow:
+class FeatureRow(FeatureHeading):
     """One feature of one protocol (or a group of its cases, such as the per-type multimodal cases): a cell
     per run and its cases."""
 
@@ -95,15 +95,6 @@ class FeatureRow:
     cells: tuple[Cell, ...]
     cases: tuple[CaseRow, ...]
     group: str | None = None
-
-    @property
-    def anchor(self) -> str:
-        return f"f-{self.protocol}-{self.feature}" + (f"-{self.group}" if self.group else "")
-
-    @property
-    def label(self) -> str:
-        """The feature, and the group its cases are folded into (``multimodal (per-type)``)."""
-        return f"{self.feature} ({self.group})" if self.group else self.feature
 
 
 @dataclass(frozen=True)

@@ -581,6 +581,24 @@ class Billing:
         )
 
 
+class FeatureHeading:
+    """The anchor and label of what a view shows under one heading: the cases of one feature of one
+    protocol, or of a group of them folded together (such as the per-type multimodal cases)."""
+
+    protocol: str
+    feature: str
+    group: str | None
+
+    @property
+    def anchor(self) -> str:
+        return f"f-{self.protocol}-{self.feature}" + (f"-{self.group}" if self.group else "")
+
+    @property
+    def label(self) -> str:
+        """The feature, and the group its cases are folded into (``multimodal (per-type)``)."""
+        return f"{self.feature} ({self.group})" if self.group else self.feature
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """One case's verdict and its evidence, as written to the run record."""
