@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +16,20 @@ from conformance.reference.app import create_app
 from conformance.reference.server import ReferenceServer
 from conformance.suite.loader import load_cases
 from conformance.suite.model import Case
+from conformance.validation.documents import validate_document
 from conformance.validation.store import SchemaStore
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A ``results.json`` a run wrote, checked against ``schemas/results.schema.json`` (the writer trusts
+    its typed records; the tests hold it to the schema)."""
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    validate_document(document, "results.schema.json", path)
+    return document
+
+
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="headless Chromium not installed (/usr/bin/chromium; Debian package chromium)",

@@ -4,7 +4,6 @@ rows and report.html's billing table, all built from the event log."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from conformance.report.results import read_run
 from conformance.session import RunPlan, run_session
 from conformance.suite.model import Case
 from conformance.wire.profiles import load_provider
+from tests.fixtures import read_results
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_the_billing_section_is_built_from_the_event_log(billing_runs) -> None:
     clean_log, lying_log = billing_runs
     for log in billing_runs:
         from_log = read_log(log)
-        written = json.loads((log.parent / "results.json").read_text())  # schema-checked when written
+        written = read_results(log.parent / "results.json")
         assert from_log.billing is not None and written["billing"] == from_log.billing.to_json()
         assert RunRecord.from_json(written).billing == from_log.billing
         by_case = {case["id"]: case.get("billing", []) for case in written["cases"]}

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures import read_results
 from tests.hostile_server import BEHAVIOURS, HostileServer, second_host
 from tests.measured import Measured, run_measured
 
@@ -122,7 +123,7 @@ def suite_runs(hostile_pair, tmp_path_factory) -> dict[str, SuiteRun]:
             deadline=time_bound(behaviour) * 4,
         )
         results_path = out / "results.json"
-        results = json.loads(results_path.read_text()) if results_path.is_file() else {}
+        results = read_results(results_path) if results_path.is_file() else {}
         return SuiteRun(behaviour, measured, out, results)
 
     # The behaviours that wait out a timeout need little CPU and the others need it all: interleave them.

@@ -20,6 +20,7 @@ from conformance.options import RunSettings
 from conformance.report.log import LOG_NAME
 from conformance.session import models_of, plans_of, report_dir
 from conformance.wire.profiles import PROVIDERS_DIR, load_provider
+from tests.fixtures import read_results
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,7 +83,7 @@ def test_a_run_of_two_models_writes_each_and_one_matrix(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     for folder, model in (("reference", "gemini-2.5-flash"), ("reference~gemini-2.5-pro", "gemini-2.5-pro")):
-        results = json.loads((tmp_path / folder / "results.json").read_text())
+        results = read_results(tmp_path / folder / "results.json")
         assert results["run"]["model"] == model and results["summary"]["gate"] == "pass"
         assert f"conformance: {results['summary']['total']} cases -> reference · {model}" in out
     assert (
@@ -108,8 +109,8 @@ def test_each_target_has_its_own_breaker(tmp_path, capsys):
         ["run", "--provider", "reference", "--provider", str(dead), "-m", "text", "--out", str(tmp_path)]
     )
     assert code == 1
-    alive = json.loads((tmp_path / "reference" / "results.json").read_text())
-    gone = json.loads((tmp_path / "dead" / "results.json").read_text())
+    alive = read_results(tmp_path / "reference" / "results.json")
+    gone = read_results(tmp_path / "dead" / "results.json")
     assert alive["summary"]["gate"] == "pass"
     assert {case["outcome"] for case in gone["cases"]} == {"errored"}
     assert all("gateway unreachable" in case["message"] for case in gone["cases"])

@@ -10,7 +10,6 @@ in one run.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import socket
 import subprocess
@@ -39,6 +38,7 @@ from conformance.upstream.ledger import Ledger, UpstreamFacts, UpstreamLink
 from conformance.upstream.server import serve_upstream
 from conformance.validation.store import SchemaStore
 from conformance.wire.profiles import load_provider
+from tests.fixtures import read_results
 
 UPSTREAM_KEY = "upstream-test-key-0001"
 GATEWAY_KEY = "gateway-test-key-0002"
@@ -207,7 +207,7 @@ def test_an_upstream_failure_record_reads_back_and_old_records_are_response_side
 
 
 def _read(out: Path) -> dict:
-    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return read_results(out / "results.json")
 
 
 def test_the_cli_two_sided_run_marks_upstream_failures_in_every_view(tmp_path, capsys):

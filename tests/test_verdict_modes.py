@@ -17,6 +17,7 @@ from conformance.engine.runner import Runner
 from conformance.reference.server import ReferenceServer
 from conformance.session import RunPlan, run_session
 from conformance.suite.model import Case, Expectation, Policy, RequestSpec, Step
+from conformance.validation.documents import validate_document
 from conformance.wire.profiles import Provider, Timeouts, available_providers, load_provider
 from conformance.wire.profiles import Route as GatewayRoute
 from conformance.wire.target import open_target
@@ -128,8 +129,9 @@ def test_repeat_reports_a_case_that_both_passes_and_fails_as_flaky(schemas, tmp_
     HITS.clear()
     with ReferenceServer(APP) as server:
         plan = RunPlan(provider(server.base_url), tuple(cases), tmp_path, repeat=4)
-        run_session(plan, schemas=schemas)  # results.json is checked against its schema before it is written
+        run_session(plan, schemas=schemas)
     document = json.loads((tmp_path / "results.json").read_text())
+    validate_document(document, "results.schema.json", tmp_path / "results.json")
     assert document["summary"]["flaky"] == 1 and document["summary"]["by_level"]["MUST"]["flaky"] == 1
     assert document["summary"]["gate"] == "fail" and document["run"]["repeat"] == 4
     assert document["cases"][0]["rounds"] == ["passed", "failed", "passed", "failed"]

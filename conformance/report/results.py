@@ -19,9 +19,10 @@ RESULTS_SCHEMA = "results.schema.json"
 
 
 def write_results(run: RunRecord, path: Path) -> None:
-    """Write ``results.json``, checked against its schema first."""
+    """Write ``results.json``. What is written is built from typed records, whose shape the project's tests
+    check against the schema; what is read (``read_run``) is checked here. Validating a whole run as it is
+    written cost 0.4-0.6 s per target, more than every other view together."""
     document = run.to_json()
-    validate_document(document, RESULTS_SCHEMA, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
