@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 import yaml
+
+from conformance.validation.documents import SAFE_LOADER
 
 MEDIA_DIR = Path(str(files("conformance.suite") / "media"))
 MANIFEST = "manifest.yaml"
@@ -44,9 +47,14 @@ class MediaSample:
 
 def load_media(directory: Path | None = None) -> list[MediaSample]:
     """The samples listed in ``directory/manifest.yaml`` (default: ``<repo>/media``), in manifest order."""
-    base = MEDIA_DIR if directory is None else Path(directory)
-    manifest = yaml.safe_load((base / MANIFEST).read_text(encoding="utf-8"))
-    return [
+    return list(_manifest(MEDIA_DIR if directory is None else Path(directory)))
+
+
+@cache
+def _manifest(base: Path) -> tuple[MediaSample, ...]:
+    """A manifest's samples, read once per process (the reference, its faults and the cases all ask)."""
+    manifest = yaml.load((base / MANIFEST).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    return tuple(
         MediaSample(
             file=base / entry["file"],
             mime_type=entry["mime_type"],
@@ -57,7 +65,7 @@ def load_media(directory: Path | None = None) -> list[MediaSample]:
             sha256=str(entry.get("sha256", "")),
         )
         for entry in manifest["files"]
-    ]
+    )
 
 
 def sample_for(mime_type: str, directory: Path | None = None) -> MediaSample:
