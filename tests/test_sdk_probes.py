@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
 
 import pytest
@@ -69,6 +70,30 @@ def test_an_sdk_is_imported_off_the_event_loop(tmp_path, monkeypatch):
     try:
         assert asyncio.run(ticks_while_importing()) >= 5
         assert "slow_sdk_stand_in" in sys.modules
+    finally:
+        sys.modules.pop("slow_sdk_stand_in", None)
+
+
+def test_a_cancelled_waiter_leaves_the_shared_import_alone(tmp_path, monkeypatch):
+    # An interrupted run cancels the cases waiting for an SDK; the import goes on, and later waiters get it.
+    (tmp_path / "slow_sdk_stand_in.py").write_text("import time\n\ntime.sleep(0.2)\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(clients.PROBE_MODULES, "openai", ("slow_sdk_stand_in",))
+    monkeypatch.setattr(clients, "_imports", {})
+    failures: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+
+    async def cancelled_then_awaited() -> None:
+        waiting = asyncio.ensure_future(clients.imported("openai"))
+        await asyncio.sleep(0.02)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.wait_for(clients.imported("openai"), timeout=30)
+
+    try:
+        asyncio.run(cancelled_then_awaited())
+        assert clients.import_soon("openai").result(timeout=30) is None and not failures
     finally:
         sys.modules.pop("slow_sdk_stand_in", None)
 

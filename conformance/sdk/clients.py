@@ -56,6 +56,8 @@ def import_soon(sdk: SdkName) -> Future[None]:
         future = _imports.get(sdk)
         if future is None:
             future = _imports[sdk] = Future()
+            # Running: a waiter that is cancelled (an interrupted run) cannot cancel the one shared import.
+            future.set_running_or_notify_cancel()
             threading.Thread(target=_import, args=(sdk, future), name=f"import {sdk}", daemon=True).start()
     return future
 
