@@ -21,7 +21,7 @@ import re
 import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -270,8 +270,12 @@ def _serve_upstream(plan: UpstreamPlan) -> Iterator[_Upstream]:
         yield _Upstream(ForwardTo(endpoint.base_url, plan.key), ledger)
 
 
+Views = tuple[RunRecord, tuple[Path, ...]]
+
+
 class _TargetRun:
-    """One target's run while it goes on: its event log, stopper and runner."""
+    """One target's run while it goes on: its event log, stopper and runner. Once its cases are done its
+    views are written on the run's writer thread, while the other targets go on."""
 
     def __init__(
         self,
@@ -280,6 +284,7 @@ class _TargetRun:
         schemas: SchemaStore,
         on_case: CaseCallback | None,
         started: float,
+        writer: ThreadPoolExecutor,
         upstream: _Upstream | None = None,
     ) -> None:
         provider = target.provider
@@ -325,6 +330,8 @@ class _TargetRun:
             upstream=link,
         )
         self.closed = False
+        self.writer = writer
+        self.views: Future[Views] | None = None
 
     def record(self, result: CaseResult) -> None:
         self.log.append(record_of(result, self.redactor, self.plan.baseline))
@@ -346,9 +353,15 @@ class _TargetRun:
     async def wire_phase(self) -> None:
         await self.runner.run_each(self.plan.cases, self.record)
         self.close()
+        self.views = self.writer.submit(views_of, self.log.path, self.plan.out)
+
+    def written(self) -> Views:
+        """The target's record and view files: written when its cases were done, or now (an interrupted
+        target's, from its log as it was closed)."""
+        return self.views.result() if self.views is not None else views_of(self.log.path, self.plan.out)
 
 
-def views_of(log: Path, out: Path) -> tuple[RunRecord, tuple[Path, ...]]:
+def views_of(log: Path, out: Path) -> Views:
     """Read a closed event log back and write every view of it in ``out``: the record and the files."""
     run = read_log(log, validate_cases=False)
     return run, (log, *write_views(run, out))
@@ -415,6 +428,7 @@ def run_sessions(
     stopped_by: str | None = None
     store = schemas or SchemaStore.load()
     with ExitStack() as stack:
+        writer = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="views"))
         upstreams: dict[UpstreamPlan, _Upstream] = {}
         for plan in plans:  # before the gateways: a bad or busy port is exit 2 before anything is sent
             if plan.upstream is not None and plan.upstream not in upstreams:
@@ -426,7 +440,7 @@ def run_sessions(
         ]
         targets = stack.enter_context(open_targets(wanted))
         runs = [
-            _TargetRun(plan, target, store, on_case, started, upstream)
+            _TargetRun(plan, target, store, on_case, started, writer, upstream)
             for plan, target, upstream in zip(plans, targets, served, strict=True)
         ]
         _check_reachable(runs, targets)
@@ -436,12 +450,12 @@ def run_sessions(
             stopped_by = "SIGINT"
         except Terminated:
             stopped_by = "SIGTERM"
-    results = []
-    for run in runs:
-        run.close(f"stopped by {stopped_by}" if stopped_by else None)
-    for run in runs:
-        record, files = views_of(run.log.path, run.plan.out)
-        results.append(RunResult(record, run.log, files, stopped_by, run.stopper.reason))
+        results = []
+        for run in runs:
+            run.close(f"stopped by {stopped_by}" if stopped_by else None)
+        for run in runs:
+            record, files = run.written()
+            results.append(RunResult(record, run.log, files, stopped_by, run.stopper.reason))
     return results
 
 
