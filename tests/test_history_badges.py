@@ -139,6 +139,21 @@ def test_badges_say_the_must_ratio_and_the_gate(runs, tmp_path):
     assert run_badge(cut).color == "red" and run_badge(cut).message.endswith("· fail (incomplete)")
 
 
+def test_a_folded_group_has_a_badge_of_its_own(runs, tmp_path):
+    # A feature with a folded group (multimodal's per-type cases) has two badges, not one written twice.
+    clean = runs["clean"]
+    folded = tuple(
+        dataclasses.replace(case, id=f"{case.id}/folded", group="per-type")
+        for case in clean.cases
+        if case.protocol == "gemini"
+    )
+    files = write_badges(dataclasses.replace(clean, cases=clean.cases + folded), tmp_path)
+    assert len(files) == len(set(files)), "two badges written to one file"
+    grouped = json.loads((tmp_path / "badges" / "gemini-errors-per-type.json").read_text())
+    assert grouped["label"] == "gemini errors (per-type)"
+    assert json.loads((tmp_path / "badges" / "gemini-errors.json").read_text())["label"] == "gemini errors"
+
+
 def test_every_run_writes_its_badges(runs):
     folder = Path(runs["fault"].source).parent
     assert (folder / "badge.svg").is_file() and (folder / "badge.json").is_file()

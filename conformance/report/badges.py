@@ -115,15 +115,16 @@ def run_badge(run: RunRecord) -> Badge:
 
 
 def feature_badges(run: RunRecord) -> Iterator[tuple[str, Badge]]:
-    """Each feature's badge, by file stem (``<protocol>-<feature>``): passed/judged, the matrix's colours."""
+    """Each feature's badge, by file stem (``<protocol>-<feature>``, and ``-<group>`` for a folded group such
+    as the per-type multimodal cases): passed/judged, the matrix's colours."""
     for group in feature_groups(run):
         cell = cell_of(group.cases)
         message = cell.text if not cell.judged else f"{cell.passed}/{cell.judged} passed"
         if cell.gate_broken:
             message += f" · MUST ✗{cell.gate_broken}"
         yield (
-            f"{group.protocol}-{group.feature}",
-            Badge(f"{group.protocol} {group.feature}", message, OF_CELL[cell.colour]),
+            group.anchor.removeprefix("f-"),
+            Badge(f"{group.protocol} {group.label}", message, OF_CELL[cell.colour]),
         )
 
 
