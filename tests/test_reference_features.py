@@ -219,6 +219,13 @@ def test_trigger_prompts_answer_with_their_errors(client: httpx.Client) -> None:
         json={"contents": [user("CONFORMANCE-TRIGGER-RATE-LIMIT")]},
     )
     assert streamed.status_code == 429 and streamed.headers["content-type"].startswith("text/event-stream")
+    arrayed = client.post(  # a streamed error without alt=sse comes in an array, its Retry-After kept
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        params={"key": KEY},
+        json={"contents": [user("CONFORMANCE-TRIGGER-RATE-LIMIT")]},
+    )
+    assert arrayed.status_code == 429 and arrayed.headers["retry-after"] == "1"
+    assert arrayed.json()[0]["error"]["status"] == "RESOURCE_EXHAUSTED"
     openai = chat(client, chat_body(msg("user", "CONFORMANCE-TRIGGER-RATE-LIMIT")))
     assert openai.status_code == 429 and openai.json()["error"]["code"] == "rate_limit_exceeded"
     assert chat(client, chat_body(msg("user", "CONFORMANCE-TRIGGER-OVERLOADED"))).status_code == 503

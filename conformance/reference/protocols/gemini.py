@@ -412,7 +412,11 @@ def stream_error(error: GoogleError | OpenAIError, sse: bool, active: ActiveFaul
         response.headers["content-type"] = SSE_CONTENT_TYPE
         return response
     wrapped = b"[" + bytes(response.body).rstrip(b"\n") + b"\n]"
-    return Response(wrapped, status_code=response.status_code, media_type=GEMINI_CONTENT_TYPE)
+    array = Response(wrapped, status_code=response.status_code, media_type=GEMINI_CONTENT_TYPE)
+    for name, value in response.headers.items():  # the error's own headers (Retry-After) go along
+        if name not in ("content-length", "content-type"):
+            array.headers[name] = value
+    return array
 
 
 def count_tokens(body: Any, model_id: str, active: ActiveFaults, call: Call) -> Response:
