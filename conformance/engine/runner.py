@@ -201,25 +201,13 @@ class Runner:
             f"the run reached its time limit (--max-duration {self.max_duration:g} s) before this case ended"
         )
 
-    async def run_case(
-        self, transport: Transport, case: Case, slots: Slots | None = None, rank: int = 0
-    ) -> CaseResult:
+    async def _run_applicable(self, transport: Transport, case: Case, slots: Slots, rank: int) -> CaseResult:
         """The case's result: every round of its policy, folded by the judge.
 
         Rounds are independent, and so are a policy's attempts: they go out together, each on a slot of
         its own, and only the attempts that can still change the verdict are sent. The case's duration
         counts from its first attempt on the wire, not from when it was queued.
         """
-        for sdk in case.sdks:
-            await clients.imported(sdk)
-        skipped = skip_reason(case, self.provider, self.upstream is not None, self.api_key is not None)
-        if skipped is not None:
-            return CaseResult(case, skipped[0], skipped[1], 0.0)
-        return await self._run_applicable(transport, case, slots, rank)
-
-    async def _run_applicable(
-        self, transport: Transport, case: Case, slots: Slots | None, rank: int
-    ) -> CaseResult:
         clock = _Clock()
         rounds = await _together(
             [self.run_round(transport, case, n, slots, rank, clock) for n in range(self.repeat)]
@@ -231,10 +219,10 @@ class Runner:
         self,
         transport: Transport,
         case: Case,
-        round_number: int = 0,
-        slots: Slots | None = None,
-        rank: int = 0,
-        clock: _Clock | None = None,
+        round_number: int,
+        slots: Slots,
+        rank: int,
+        clock: _Clock,
     ) -> CaseResult:
         """One round of the case's policy: attempts until ``require`` passed or that can no longer happen.
 
@@ -265,20 +253,14 @@ class Runner:
         transport: Transport,
         case: Case,
         number: int,
-        slots: Slots | None,
+        slots: Slots,
         order: Priority,
-        clocks: tuple[_Clock | None, ...],
+        clocks: tuple[_Clock, ...],
     ) -> Attempt:
         """One attempt on a slot of its own (held for its whole chain of steps)."""
-        if slots is None:
-            for clock in clocks:
-                if clock is not None:
-                    clock.start()
-            return await self.run_attempt(transport, case, number)
         async with slots.hold(order):
             for clock in clocks:
-                if clock is not None:
-                    clock.start()
+                clock.start()
             return await self.run_attempt(transport, case, number)
 
     async def run_attempt(self, transport: Transport, case: Case, number: int = 0) -> Attempt:

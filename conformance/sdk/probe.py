@@ -29,10 +29,9 @@ from conformance.suite.model import SdkCall, SdkName
 from conformance.suite.templates import fill_model
 from conformance.wire.exchange import ProbeExchange, SentRequest
 from conformance.wire.profiles import Provider
+from conformance.wire.retry import RETRIED_STATUSES
 from conformance.wire.transport import INVALID_KEY, tls_context
 
-RETRIED_STATUSES = (429, 503)
-"""The statuses the SDK is told to retry, as the raw transport retries them."""
 JSON_HEADERS = (("content-type", "application/json"),)
 """The Content-Type of a probe's recorded outcome (a JSON dump, not the HTTP response's own)."""
 
@@ -262,7 +261,7 @@ def _client(sdk: SdkName, provider: Provider, key: str | None, http: Any) -> Any
             attempts=retry.attempts + 1,
             initial_delay=retry.backoff,
             max_delay=retry.max_wait,
-            http_status_codes=list(RETRIED_STATUSES),
+            http_status_codes=sorted(RETRIED_STATUSES),  # as the raw transport retries,
         )
         if retry.attempts
         else None

@@ -37,9 +37,6 @@ class Origin:
     step: int
     tag: Tag
 
-    def describe(self) -> str:
-        return f"{self.case_id} attempt {self.attempt} step {self.step}"
-
 
 @dataclass(frozen=True)
 class ForwardedRequest:

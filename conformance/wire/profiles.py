@@ -180,8 +180,6 @@ def with_overrides(provider: Provider, overrides: dict[str, Any]) -> Provider:
             changes[protocol] = Route(
                 prefix=route.prefix if prefix is None else prefix, auth=auth or route.auth
             )
-    if overrides.get("model"):
-        changes["default_model"] = overrides["model"]
     if overrides.get("concurrency") is not None:
         if int(overrides["concurrency"]) < 1:
             raise ConfigError("must be at least 1", field="--concurrency")

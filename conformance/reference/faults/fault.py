@@ -138,11 +138,6 @@ class ActiveFaults:
                 chains.setdefault(seam, []).append(getattr(fault, attribute))
         self._chains = {seam: tuple(chain) for seam, chain in chains.items()}
 
-    @property
-    def names(self) -> frozenset[str]:
-        """The names of the active faults."""
-        return frozenset(fault.name for fault in self.faults)
-
     def apply(self, seam: Seam[T, C], value: T, context: C) -> T:
         """The value as the active faults at ``seam`` leave it (unchanged when none plugs in there)."""
         for handler in self._chains.get(seam, ()):

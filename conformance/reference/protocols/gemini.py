@@ -42,7 +42,7 @@ from conformance.reference.faults.seams import (
     Usage,
 )
 from conformance.reference.model.catalogue import ModelInfo
-from conformance.reference.model.engine import Completion, Generation, Prompt, PromptCount, count_prompt
+from conformance.reference.model.engine import Generation, Prompt, PromptCount, count_prompt
 from conformance.reference.model.features import Features, native_features, unsupported
 from conformance.reference.model.function_turns import check_function_turns, last_replies
 from conformance.reference.model.ids import derive_id
@@ -78,7 +78,7 @@ from conformance.reference.protocols.gemini_request import (
     read_count_tokens_request,
     read_generate_request,
 )
-from conformance.reference.protocols.native_parts import render_blocked_prompt, render_candidate_body
+from conformance.reference.protocols.native_parts import render_blocked_prompt, render_candidate
 from conformance.reference.protocols.streaming import SSE_CONTENT_TYPE, empty_200, native_stream
 from conformance.reference.protocols.wire import GEMINI_CONTENT_TYPE, gemini_response
 from conformance.reference.settings import settings_of
@@ -161,11 +161,6 @@ def success(body: dict[str, Any], active: ActiveFaults, call: Call) -> Response:
 def render_details(count: PromptCount) -> list[dict[str, Any]]:
     """``promptTokensDetails`` (or another ``*TokensDetails``): one ModalityTokenCount per modality."""
     return [{"modality": entry.modality, "tokenCount": entry.tokens} for entry in count.details]
-
-
-def render_candidate(completion: Completion, index: int) -> dict[str, Any]:
-    """One candidate of a generateContent response (thoughts, code and calls are parts too)."""
-    return render_candidate_body(completion, index, completion.finish_reason)
 
 
 def render_usage(generation: Generation, active: ActiveFaults, call: Call) -> dict[str, Any]:

@@ -55,8 +55,9 @@ def render_parts(completion: Completion) -> list[dict[str, Any]]:
     return parts
 
 
-def render_candidate_body(completion: Completion, index: int, finish: str) -> dict[str, Any]:
-    """One candidate ending with ``finish``: a blocked one has ``content: {}`` and its ratings."""
+def render_candidate(completion: Completion, index: int) -> dict[str, Any]:
+    """One candidate of a generateContent response (thoughts, code and calls are parts too); a blocked one
+    has ``content: {}`` and its ratings."""
     if completion.blocked:
         return {
             "content": {},
@@ -66,7 +67,7 @@ def render_candidate_body(completion: Completion, index: int, finish: str) -> di
         }
     candidate: dict[str, Any] = {
         "content": {"parts": render_parts(completion), "role": "model"},
-        "finishReason": finish,
+        "finishReason": completion.finish_reason,
         "index": index,
     }
     if completion.calls:
