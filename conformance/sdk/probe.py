@@ -261,7 +261,7 @@ def _client(sdk: SdkName, provider: Provider, key: str | None, http: Any) -> Any
             attempts=retry.attempts + 1,
             initial_delay=retry.backoff,
             max_delay=retry.max_wait,
-            http_status_codes=sorted(RETRIED_STATUSES),  # as the raw transport retries,
+            http_status_codes=sorted(RETRIED_STATUSES),  # as the raw transport retries
         )
         if retry.attempts
         else None
