@@ -194,11 +194,16 @@ def plan_of(
     )
 
 
-def plans_of(settings: RunSettings, providers: Sequence[Provider], cases: Sequence[Case]) -> list[RunPlan]:
+def plans_of(
+    settings: RunSettings,
+    providers: Sequence[Provider],
+    cases: Sequence[Case],
+    upstream: UpstreamPlan | None = None,
+) -> list[RunPlan]:
     """A plan per target (every provider x each of its models); with several targets, each target's
     reports go to a folder of its own under ``--out`` (default ``reports/``). A two-sided run has one
-    upstream, which every target shares."""
-    upstream = upstream_plan(settings, *providers)
+    upstream (``upstream``, else the settings' own), which every target shares."""
+    upstream = upstream or upstream_plan(settings, *providers)
     targets = [(provider, model) for provider in providers for model in models_of(settings, provider)]
     if len(targets) == 1:
         provider, model = targets[0]

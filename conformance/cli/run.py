@@ -91,11 +91,11 @@ def command(args: argparse.Namespace) -> int:
         )
         for name in settings.providers
     ]
-    upstream_plan(settings, *providers)  # a bad upstream option is found before the case files are read
+    upstream = upstream_plan(settings, *providers)  # a bad upstream option is found before the cases are read
     cases = select(load_cases(*settings.cases, builtin=True), settings.keyword, settings.markers)
     if not cases:
         raise ConfigError("no case matched the selection", field="-k/-m")
-    plans = plans_of(settings, providers, cases)
+    plans = plans_of(settings, providers, cases, upstream)
     console = Console(quiet=settings.quiet)
     for plan in plans:
         provider = plan.provider
