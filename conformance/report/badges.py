@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from conformance.report.html import environment, feature_groups
+from conformance.report.html import environment
 from conformance.report.matrix import cell_of
-from conformance.report.records import RunRecord
+from conformance.report.records import RunRecord, feature_groups
 from conformance.suite.model import NOT_JUDGED
 
 Colour = Literal["brightgreen", "yellow", "red", "lightgrey"]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from conformance.report.records import CaseRecord, RunRecord
+from conformance.report.records import CaseRecord, RunRecord, feature_groups
 
 LISTED = 40
 """Broken cases (or groups of identical messages) listed before the rest are counted."""
@@ -70,15 +70,15 @@ class Console:
     def features(self, run: RunRecord) -> None:
         """One line per feature, then one per folded group of cases (such as the per-type multimodal
         cases), so that a group of many generated cases does not drown the features."""
-        per_feature: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-        for record in run.cases:
-            per_feature[(record.protocol, record.feature, record.group or "")][record.outcome] += 1
         self.line(
             f"{'protocol/feature':40} {'passed':>6} {'failed':>6} {'errored':>7} {'flaky':>5} "
             f"{'unsupp.':>7} {'skipped':>7}"
         )
-        for (protocol, feature, group), counts in sorted(per_feature.items(), key=lambda i: bool(i[0][2])):
-            name = f"{protocol}/{feature}" + (f" ({group}, {sum(counts.values())} cases)" if group else "")
+        for group in feature_groups(run):
+            counts = group.counts
+            name = f"{group.protocol}/{group.feature}"
+            if group.group:
+                name += f" ({group.group}, {len(group.cases)} cases)"
             self.line(
                 f"{name:40} {counts['passed']:>6} {counts['failed']:>6} "
                 f"{counts['errored']:>7} "

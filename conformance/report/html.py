@@ -7,9 +7,7 @@ file. Templates live in ``conformance/report/templates`` and every value is esca
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from conformance.report.history import History
 from conformance.report.matrix import Matrix
-from conformance.report.records import CaseRecord, FeatureHeading, RunRecord
+from conformance.report.records import RunRecord, feature_groups
 
 BODY_SHOWN = 8 * 1024
 """Bytes of a body shown in a page (the run record keeps up to 16 KiB)."""
@@ -34,42 +32,6 @@ def environment() -> Environment:
     )
     env.globals.update(zip=zip, body_shown=BODY_SHOWN)
     return env
-
-
-@dataclass(frozen=True)
-class FeatureGroup(FeatureHeading):
-    """The cases of one feature of one protocol in a run (or of a group of them folded together, such as
-    the per-type multimodal cases), with their counts."""
-
-    protocol: str
-    feature: str
-    cases: tuple[CaseRecord, ...]
-    group: str | None = None
-
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(case.outcome for case in self.cases)
-
-    @property
-    def broken(self) -> int:
-        return sum(case.broken or case.breaks_gate for case in self.cases)
-
-    @property
-    def duration_ms(self) -> float:
-        return sum(case.duration_ms for case in self.cases)
-
-
-def feature_groups(run: RunRecord) -> list[FeatureGroup]:
-    """The run's cases grouped by protocol and feature, in suite order; the folded groups (such as the
-    per-type multimodal cases) after every feature."""
-    groups: dict[tuple[str, str, str], list[CaseRecord]] = {}
-    for case in run.cases:
-        groups.setdefault((case.protocol, case.feature, case.group or ""), []).append(case)
-    ordered = sorted(groups.items(), key=lambda item: bool(item[0][2]))
-    return [
-        FeatureGroup(protocol, feature, tuple(cases), group or None)
-        for (protocol, feature, group), cases in ordered
-    ]
 
 
 def _write(chunks: Iterator[str], path: Path) -> None:

@@ -9,6 +9,7 @@ including files written before a member existed.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -809,3 +810,39 @@ class RunRecord:
 
     def with_info(self, **changes: Any) -> RunRecord:
         return replace(self, info=replace(self.info, **changes))
+
+
+@dataclass(frozen=True)
+class FeatureGroup(FeatureHeading):
+    """The cases of one feature of one protocol in a run (or of a group of them folded together, such as
+    the per-type multimodal cases), with their counts."""
+
+    protocol: str
+    feature: str
+    cases: tuple[CaseRecord, ...]
+    group: str | None = None
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(case.outcome for case in self.cases)
+
+    @property
+    def broken(self) -> int:
+        return sum(case.broken or case.breaks_gate for case in self.cases)
+
+    @property
+    def duration_ms(self) -> float:
+        return sum(case.duration_ms for case in self.cases)
+
+
+def feature_groups(run: RunRecord) -> list[FeatureGroup]:
+    """The run's cases grouped by protocol and feature, in suite order; the folded groups (such as the
+    per-type multimodal cases) after every feature."""
+    groups: dict[tuple[str, str, str], list[CaseRecord]] = {}
+    for case in run.cases:
+        groups.setdefault((case.protocol, case.feature, case.group or ""), []).append(case)
+    ordered = sorted(groups.items(), key=lambda item: bool(item[0][2]))
+    return [
+        FeatureGroup(protocol, feature, tuple(cases), group or None)
+        for (protocol, feature, group), cases in ordered
+    ]
