@@ -22,18 +22,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from conformance.reference.model.features import DECLARATION_FIELDS, TOOL_FIELDS
-from conformance.reference.protocols.gemini_request import MESSAGES, FieldSpec, camel_to_snake
+from conformance.reference.protocols.gemini_request import LOOKUPS, MESSAGES, FieldSpec, lookup_table
 
-_TOOL_CONFIG_FIELDS = ("functionCallingConfig", "retrievalConfig", "includeServerSideToolInvocations")
-_CALLING_FIELDS = ("mode", "allowedFunctionNames")
-
-
-def _names(fields: tuple[str, ...] | Mapping[str, Any]) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for name in fields:
-        table[name] = name
-        table.setdefault(camel_to_snake(name), name)
-    return table
+_TOOL = lookup_table(TOOL_FIELDS)
+_DECLARATION = lookup_table(DECLARATION_FIELDS)
+_TOOL_CONFIG = lookup_table(("functionCallingConfig", "retrievalConfig", "includeServerSideToolInvocations"))
+_CALLING = lookup_table(("mode", "allowedFunctionNames"))
 
 
 def _rename(value: Mapping[str, Any], table: Mapping[str, str]) -> dict[str, Any]:
@@ -53,11 +47,11 @@ def _tools(value: Any) -> Any:
         if not isinstance(tool, Mapping):
             tools.append(tool)
             continue
-        renamed = _rename(tool, _names(TOOL_FIELDS))
+        renamed = _rename(tool, _TOOL)
         declarations = renamed.get("functionDeclarations")
         if isinstance(declarations, list):
             renamed["functionDeclarations"] = [
-                _rename(d, _names(DECLARATION_FIELDS)) if isinstance(d, Mapping) else d for d in declarations
+                _rename(d, _DECLARATION) if isinstance(d, Mapping) else d for d in declarations
             ]
         tools.append(renamed)
     return tools
@@ -66,10 +60,10 @@ def _tools(value: Any) -> Any:
 def _tool_config(value: Any) -> Any:
     if not isinstance(value, Mapping):
         return value
-    renamed = _rename(value, _names(_TOOL_CONFIG_FIELDS))
+    renamed = _rename(value, _TOOL_CONFIG)
     calling = renamed.get("functionCallingConfig")
     if isinstance(calling, Mapping):
-        renamed["functionCallingConfig"] = _rename(calling, _names(_CALLING_FIELDS))
+        renamed["functionCallingConfig"] = _rename(calling, _CALLING)
     return renamed
 
 
@@ -81,7 +75,7 @@ def _message(value: Any, type_name: str) -> Any:
     if not isinstance(value, Mapping):
         return value
     fields = MESSAGES[type_name]
-    renamed = _rename(value, _names(fields))
+    renamed = _rename(value, LOOKUPS[type_name])
     for name, item in renamed.items():
         spec = fields.get(name)
         if spec is not None:

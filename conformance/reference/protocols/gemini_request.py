@@ -20,7 +20,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -252,7 +252,8 @@ class NativeRequest:
         return json.dumps(self.canonical, sort_keys=True, ensure_ascii=False)
 
 
-def _lookup_table(fields: Mapping[str, FieldSpec]) -> dict[str, str]:
+def lookup_table(fields: Iterable[str]) -> dict[str, str]:
+    """Each field's canonical (lowerCamelCase) name, by that name and by its snake_case name."""
     table: dict[str, str] = {}
     for name in fields:
         table[name] = name
@@ -260,7 +261,8 @@ def _lookup_table(fields: Mapping[str, FieldSpec]) -> dict[str, str]:
     return table
 
 
-_LOOKUPS: dict[str, dict[str, str]] = {name: _lookup_table(fields) for name, fields in MESSAGES.items()}
+LOOKUPS: dict[str, dict[str, str]] = {name: lookup_table(fields) for name, fields in MESSAGES.items()}
+"""The lookup table of each message type's fields."""
 
 
 def _join(path: str, name: str) -> str:
@@ -292,7 +294,7 @@ class _Parser:
         if not isinstance(value, dict):
             raise _invalid_value(path, f"type.googleapis.com/{API_PACKAGE}.{type_name}", value)
         fields = MESSAGES[type_name]
-        lookup = _LOOKUPS[type_name]
+        lookup = LOOKUPS[type_name]
         result: dict[str, Any] = {}
         given_as: dict[str, str] = {}
         for key, item in value.items():
