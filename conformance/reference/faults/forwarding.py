@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from conformance.reference.faults.fault import BOTH, Fault, at
+from conformance.reference.faults.requests import without
 from conformance.reference.faults.seams import (
     FRAMING,
     INBOUND,
@@ -43,14 +44,6 @@ def edited(outbound: Outbound, change: Callable[[Body], None]) -> Outbound:
     body = copy.deepcopy(body)
     change(body)
     return replace(outbound, body=body)
-
-
-def _drop(mapping: Any, *names: str) -> None:
-    """Remove fields under their camelCase and snake_case names."""
-    if isinstance(mapping, dict):
-        for name in names:
-            for key in (name, "".join("_" + c.lower() if c.isupper() else c for c in name)):
-                mapping.pop(key, None)
 
 
 def _config(body: Body) -> dict[str, Any] | None:
@@ -100,8 +93,8 @@ class FieldsDropped(Fault):
             return outbound
 
         def drop(body: Body) -> None:
-            _drop(_config(body), *self.from_config)
-            _drop(body, *self.from_body)
+            without(_config(body), *self.from_config)
+            without(body, *self.from_body)
 
         return edited(outbound, drop)
 
@@ -154,7 +147,7 @@ class SafetyForcedBlockNone(Fault):
         )
 
         def force(body: Body) -> None:
-            _drop(body, "safetySettings")
+            without(body, "safetySettings")
             body["safetySettings"] = [{"category": c, "threshold": "BLOCK_NONE"} for c in categories]
 
         return edited(outbound, force) if generates(outbound) else outbound
@@ -231,7 +224,7 @@ class InlineMimeRelabelled(Fault):
             for part in _parts(body):
                 blob = part.get("inlineData", part.get("inline_data"))
                 if isinstance(blob, dict):
-                    _drop(blob, "mimeType")
+                    without(blob, "mimeType")
                     blob["mimeType"] = "image/jpeg"
 
         return edited(outbound, relabel)
@@ -295,7 +288,7 @@ class ThoughtSignaturesDropped(Fault):
     def dropped(self, outbound: Outbound, call: Call) -> Outbound:
         def strip(body: Body) -> None:
             for part in _parts(body):
-                _drop(part, "thoughtSignature")
+                without(part, "thoughtSignature")
 
         return edited(outbound, strip)
 
@@ -692,7 +685,7 @@ class ErrorDetailsDropped(Fault):
     def stripped(self, inbound: Inbound, call: Call) -> Inbound:
         if call.protocol != "gemini" or inbound.status < 400:
             return inbound
-        return _answer_edited(inbound, lambda body: _drop(body.get("error"), "details"))
+        return _answer_edited(inbound, lambda body: without(body.get("error"), "details"))
 
 
 class NativeErrorRewrapped(Fault):
@@ -780,7 +773,7 @@ class ReasoningTokensDropped(Fault):
     def dropped(self, inbound: Inbound, call: Call) -> Inbound:
         if call.protocol != "openai":
             return inbound
-        return _answer_edited(inbound, lambda body: _drop(body.get("usageMetadata"), "thoughtsTokenCount"))
+        return _answer_edited(inbound, lambda body: without(body.get("usageMetadata"), "thoughtsTokenCount"))
 
 
 class ThoughtsMergedIntoContent(Fault):

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.reference.faults.fault import BOTH, Fault, at
+from conformance.reference.faults.requests import configs, without
 from conformance.reference.faults.responses import answers
 from conformance.reference.faults.seams import FORWARDED, GENERATION, REQUEST, RESPONSE, Call, Forwarded
 from conformance.reference.faults.tools import each_completion
@@ -188,14 +189,10 @@ def _native_copy(body: Any, call: Call) -> dict[str, Any] | None:
     return copy.deepcopy(body) if call.protocol == "gemini" and isinstance(body, dict) else None
 
 
-def _configs(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [body[key] for key in ("generationConfig", "generation_config") if isinstance(body.get(key), dict)]
-
-
 def _thinking_configs(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         config[key]
-        for config in _configs(body)
+        for config in configs(body)
         for key in ("thinkingConfig", "thinking_config")
         if isinstance(config.get(key), dict)
     ]
@@ -220,8 +217,7 @@ class ThinkingLevelDropped(Fault):
         if copied is None:
             return body
         for config in _thinking_configs(copied):
-            config.pop("thinkingLevel", None)
-            config.pop("thinking_level", None)
+            without(config, "thinkingLevel")
         return copied
 
 
@@ -241,8 +237,7 @@ class ThinkingBudgetDropped(Fault):
         if copied is None:
             return body
         for config in _thinking_configs(copied):
-            config.pop("thinkingBudget", None)
-            config.pop("thinking_budget", None)
+            without(config, "thinkingBudget")
         return copied
 
 
@@ -288,9 +283,8 @@ class LogprobsIgnored(Fault):
         if call.protocol == "openai":
             return {key: value for key, value in body.items() if key not in ("logprobs", "top_logprobs")}
         copied = copy.deepcopy(body)
-        for config in _configs(copied):
-            for key in ("responseLogprobs", "response_logprobs", "logprobs"):
-                config.pop(key, None)
+        for config in configs(copied):
+            without(config, "responseLogprobs", "logprobs")
         return copied
 
 
@@ -312,9 +306,8 @@ class SpeechConfigDropped(Fault):
         copied = _native_copy(body, call)
         if copied is None:
             return body
-        for config in _configs(copied):
-            config.pop("speechConfig", None)
-            config.pop("speech_config", None)
+        for config in configs(copied):
+            without(config, "speechConfig")
         return copied
 
 
@@ -340,7 +333,6 @@ class ResponseModalitiesDropped(Fault):
         if call.protocol == "openai":
             return {key: value for key, value in body.items() if key not in ("modalities", "audio")}
         copied = copy.deepcopy(body)
-        for config in _configs(copied):
-            config.pop("responseModalities", None)
-            config.pop("response_modalities", None)
+        for config in configs(copied):
+            without(config, "responseModalities")
         return copied

@@ -18,7 +18,7 @@ from conformance.reference.faults.fault import BOTH, Fault, at
 from conformance.reference.faults.seams import FORWARDED, PARSE_MODE, REQUEST, Call, Forwarded
 from conformance.reference.model.engine import Turn
 from conformance.reference.protocols.errors import ProtocolError, invalid_argument
-from conformance.reference.protocols.gemini_request import ParseMode
+from conformance.reference.protocols.gemini_request import ParseMode, camel_to_snake
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -35,11 +35,12 @@ def configs(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield body[key]
 
 
-def without(mapping: dict[str, Any], *names: str) -> None:
-    """Remove the fields (each in camelCase and snake_case) from a mapping."""
-    for name in names:
-        mapping.pop(name, None)
-        mapping.pop(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower(), None)
+def without(mapping: Any, *names: str) -> None:
+    """Remove the fields (each in camelCase and snake_case) from a mapping; anything else is left."""
+    if isinstance(mapping, dict):
+        for name in names:
+            mapping.pop(name, None)
+            mapping.pop(camel_to_snake(name), None)
 
 
 # -- reading the request ---------------------------------------------------------------------------
