@@ -31,6 +31,7 @@ from conformance.reference.faults.seams import (
     Outbound,
     ReplyHeaders,
 )
+from conformance.reference.faults.tools import split_responses
 from conformance.reference.protocols.errors import GoogleError, OpenAIError
 
 Body = dict[str, Any]
@@ -487,14 +488,7 @@ class ToolMessagesSplit(Fault):
     @at(OUTBOUND)
     def split(self, outbound: Outbound, call: Call) -> Outbound:
         def one_each(body: Body) -> None:
-            contents = []
-            for content in body.get("contents") or []:
-                parts = content.get("parts") or []
-                if len(parts) > 1 and all("functionResponse" in p for p in parts):
-                    contents += [{"role": content.get("role", "user"), "parts": [part]} for part in parts]
-                else:
-                    contents.append(content)
-            body["contents"] = contents
+            body["contents"] = split_responses(body.get("contents") or [])
 
         return edited(outbound, one_each) if call.protocol == "openai" else outbound
 
