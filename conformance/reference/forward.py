@@ -267,7 +267,7 @@ async def chat_forward(request: Request, active: ActiveFaults) -> Response:
     chat = openai.read_chat_request(body, ParseMode())
     call = replace(call, stream=chat.stream, include_usage=chat.include_usage)
     model = chat.model.removeprefix("models/")
-    parallel = body.get("parallel_tool_calls", True) is not False
+    parallel = chat.features.parallel
     signatures = _signatures(request)
     method = "streamGenerateContent" if chat.stream else "generateContent"
     outbound = Outbound(
