@@ -220,16 +220,15 @@ async def translate_stream(
     decoder = SSEDecoder()
     held: list[bytes] = []
 
+    def event_of(chunk: Any) -> bytes:
+        return b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+
     def frames(events: Iterable[Any]) -> list[bytes]:
-        out = []
-        for event in events:
-            for chunk in translator.feed(active.apply(UPSTREAM_EVENT, event, call)):
-                out.append(
-                    b"data: "
-                    + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode()
-                    + b"\n\n"
-                )
-        return out
+        return [
+            event_of(chunk)
+            for event in events
+            for chunk in translator.feed(active.apply(UPSTREAM_EVENT, event, call))
+        ]
 
     try:
         async for piece in upstream.aiter_raw():
@@ -242,10 +241,7 @@ async def translate_stream(
             if translator.failed:
                 break
         ready = frames(decoder.close())
-        for chunk in translator.close():
-            ready.append(
-                b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
-            )
+        ready += [event_of(chunk) for chunk in translator.close()]
         if framing.done:  # after an error event too: clients raise on the error, and the framing stays whole
             ready.append(b"data: [DONE]\n\n")
         if framing.buffered:
