@@ -15,6 +15,7 @@ from conformance import pointer as jp
 from conformance.checks.body import CANDIDATE, answer_text, required_answer_text
 from conformance.checks.predicates import evaluate, show
 from conformance.checks.registry import CheckContext, Failure, check, ref
+from conformance.errors import Undecodable
 from conformance.validation.gemini_schema import to_json_schema
 
 PART_KINDS: tuple[str, ...] = (
@@ -34,8 +35,8 @@ MAX_LISTED = 5
 def sent_body(ctx: CheckContext) -> Any:
     """The JSON body of the request as sent for the current step (None when it was not JSON)."""
     try:
-        return json.loads(ctx.exchange.request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return ctx.sent_body()
+    except Undecodable:
         return None
 
 
