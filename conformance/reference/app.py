@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance.reference.endpoints import active_faults
+from conformance.reference.endpoints import ACTIVE_KEY, active_faults
 from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA, activate, check_fault_names
 from conformance.reference.faults.seams import ASGI
 from conformance.reference.latency import AddedLatency
@@ -31,8 +31,9 @@ class FaultSeam:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        app = activate(scope["app"].state.faults).apply(ASGI, self.app, None)
-        await app(scope, receive, send)
+        active = activate(scope["app"].state.faults)
+        scope.setdefault("state", {})[ACTIVE_KEY] = active  # the request's snapshot (endpoints.active_faults)
+        await active.apply(ASGI, self.app, None)(scope, receive, send)
 
 
 def _prefix(value: str, what: str) -> str:

@@ -22,9 +22,15 @@ ErrorRenderer = Callable[[GoogleError | OpenAIError, ActiveFaults, Call], Respon
 CallOf = Callable[[Request], Call]
 
 
+ACTIVE_KEY = "active_faults"
+"""Where the fault seam middleware leaves the faults it activated for a request, in the request's state."""
+
+
 def active_faults(request: Request) -> ActiveFaults:
-    """The faults active for this request: the app's fault names when the request came in."""
-    return activate(request.app.state.faults)
+    """The faults active for this request: the app's fault names when the request came in (activated once
+    by the middleware; an app without it activates them here)."""
+    active: ActiveFaults | None = getattr(request.state, ACTIVE_KEY, None)
+    return active if active is not None else activate(request.app.state.faults)
 
 
 OFFLOADED_BYTES = 1024 * 1024
