@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -24,6 +25,15 @@ class ConfigError(Exception):
         elif self.field:
             where = f"{self.field}: "
         return f"error: {where}{self.detail}".replace("\n", " ")
+
+
+def key_from_env(variable: str, field: str) -> str:
+    """The key held by an environment variable that an option (``field``) names; unset or empty is bad
+    input."""
+    key = os.environ.get(variable)
+    if not key:
+        raise ConfigError(f"environment variable {variable} is not set", field=field)
+    return key
 
 
 class Undecodable(Exception):

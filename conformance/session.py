@@ -15,7 +15,6 @@ forwarded request is still attributed to the case attempt that caused it.
 from __future__ import annotations
 
 import asyncio
-import os
 import platform
 import re
 import signal
@@ -33,7 +32,7 @@ from conformance.engine.attempts import CaseResult
 from conformance.engine.baseline import Baseline, default_baseline_path, load_baseline
 from conformance.engine.runner import Runner
 from conformance.engine.stopping import DEFAULT_BREAKER, Stopper
-from conformance.errors import ConfigError, Terminated
+from conformance.errors import ConfigError, Terminated, key_from_env
 from conformance.options import RunSettings
 from conformance.report.evidence import record_of
 from conformance.report.log import LOG_NAME, EventLog, read_log
@@ -136,9 +135,7 @@ def upstream_plan(settings: RunSettings, *providers: Provider) -> UpstreamPlan |
     gateways = [provider for provider in providers if not provider.embedded]
     variable = settings.upstream_key_env
     if variable:
-        key = os.environ.get(variable)
-        if not key:
-            raise ConfigError(f"environment variable {variable} is not set", field="--upstream-key-env")
+        key = key_from_env(variable, "--upstream-key-env")
     elif gateways:
         raise ConfigError(
             "a gateway sends the upstream the key it was configured with: pass --upstream-key-env VAR",

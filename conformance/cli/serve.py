@@ -7,7 +7,7 @@ import argparse
 import socket
 
 from conformance.cli.help import Help, Subcommands
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, key_from_env
 
 HELP = Help(
     summary="run the reference gateway on 127.0.0.1 (Ctrl-C stops it)",
@@ -84,7 +84,6 @@ def bind(port: int) -> socket.socket:
 
 
 def command(args: argparse.Namespace) -> int:
-    import os
 
     from conformance.reference.app import create_app
     from conformance.reference.faults.registry import FAULTS, FORWARDING_AREA
@@ -108,11 +107,7 @@ def command(args: argparse.Namespace) -> int:
             raise ConfigError(
                 "--forward-to needs --forward-key-env VAR (the upstream's key)", field="--forward-key-env"
             )
-        forward_key = os.environ.get(args.forward_key_env, "")
-        if not forward_key:
-            raise ConfigError(
-                f"environment variable {args.forward_key_env} is not set", field="--forward-key-env"
-            )
+        forward_key = key_from_env(args.forward_key_env, "--forward-key-env")
     elif args.forward_key_env:
         raise ConfigError(
             "names the upstream's key, but no --forward-to was given", field="--forward-key-env"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import sys
 
 from conformance.cli.help import Help, Subcommands
-from conformance.errors import ConfigError
+from conformance.errors import ConfigError, key_from_env
 
 HELP = Help(
     summary="run the suite's upstream (Google's native API, the reference's model) on 127.0.0.1 alone",
@@ -51,12 +50,7 @@ def command(args: argparse.Namespace) -> int:
     from conformance.upstream.server import new_key
     from conformance.wire.redact import Redactor
 
-    if args.key_env:
-        key = os.environ.get(args.key_env)
-        if not key:
-            raise ConfigError(f"environment variable {args.key_env} is not set", field="--key-env")
-    else:
-        key = new_key()
+    key = key_from_env(args.key_env, "--key-env") if args.key_env else new_key()
     if not 0 <= args.stream_delay <= 10:
         raise ConfigError("must be between 0 and 10 seconds", field="--stream-delay")
     redactor = Redactor([key])
