@@ -138,7 +138,7 @@ async def scenario_route(request: Request) -> Response:
             return gemini.stream_error(raised.error, sse, NO_FAULTS, call)
         return gemini.render_error(raised.error, NO_FAULTS, call)
     call = replace(call, generation=generation)
-    response_id = derive_id(method, info.id, native.fingerprint())
+    response_id = derive_id(method, info.id, native.fingerprint)
     full = scenario_answer(
         scenario, gemini.render_generate_response(generation, info.id, response_id, NO_FAULTS, call)
     )

@@ -345,7 +345,7 @@ def answer_request(
             forwarded.sampling,
             forwarded.features,
             last_replies(forwarded.contents),
-            native.fingerprint(),
+            native.fingerprint,
             info,
             cached if forwarded.prompt is prompt else _cached_part(forwarded.prompt, cached),
         )
@@ -367,7 +367,7 @@ def generate_content(
     """``:generateContent``."""
     generation, info, native = answer_request(body, model_id, active, call, caches, retry_after)
     call = replace(call, generation=generation)
-    response_id = derive_id("generateContent", info.id, native.fingerprint())
+    response_id = derive_id("generateContent", info.id, native.fingerprint)
     full = render_generate_response(generation, info.id, response_id, active, call)
     return success(active.apply(RESPONSE, full, call), active, call)
 
@@ -387,7 +387,7 @@ async def stream_generate_content(request: Request, model_id: str, active: Activ
     except ProtocolError as raised:
         return stream_error(raised.error, sse, active, call)
     call = replace(call, generation=generation)
-    response_id = derive_id("streamGenerateContent", info.id, native.fingerprint())
+    response_id = derive_id("streamGenerateContent", info.id, native.fingerprint)
     full = active.apply(
         RESPONSE, render_generate_response(generation, info.id, response_id, active, call), call
     )

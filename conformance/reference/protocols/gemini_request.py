@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 from conformance.reference.model.engine import Media, Prompt, Role, Sampling, Turn
@@ -247,8 +248,10 @@ class NativeRequest:
     sampling: Sampling
     canonical: Mapping[str, Any]
 
+    @cached_property
     def fingerprint(self) -> str:
-        """A stable text of the canonical request, for deriving ids."""
+        """A stable text of the canonical request, for deriving ids (made once: it holds the whole body,
+        inline media included)."""
         return json.dumps(self.canonical, sort_keys=True, ensure_ascii=False)
 
 
