@@ -269,12 +269,17 @@ class Runner:
         attempt = Attempt()
         model = self.provider.model_for(case.model) or self.provider.default_model
 
+        merged: dict[int, Any] = {}
+
         def body_of(step: int) -> Any:
-            """Step N's response: its JSON body, or for a streamed 200 its events merged (streams.merge)."""
+            """Step N's response: its JSON body (decoded once by the exchange), or for a streamed 200 its
+            events merged (streams.merge), merged once however many references name it."""
             exchange = attempt.exchanges[step]
             kind = case.steps[step].request.stream
             if kind != "none" and exchange.status == 200:
-                return whole_of(exchange, kind, case.step_protocol(step))
+                if step not in merged:
+                    merged[step] = whole_of(exchange, kind, case.step_protocol(step))
+                return merged[step]
             return exchange.json()
 
         def text_of(step: int) -> str | None:
