@@ -152,7 +152,7 @@ def read_runs(given: Sequence[str], evidence: bool = True) -> list[RunRecord]:
     for text in given:
         for path in run_paths(text):
             folder = path.parent if path.name in (LOG_NAME, RESULTS_NAME) and path.is_file() else path
-            runs[folder.resolve() if folder.is_dir() else path.resolve()] = None
+            runs[folder.resolve()] = None
     if evidence:
         return [read_run(path) for path in runs]
     return [without_evidence(read_run(path)) for path in runs]
